@@ -1,0 +1,3 @@
+module github.com/aio-go/aio
+
+go 1.26

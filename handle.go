@@ -1,0 +1,154 @@
+package aio
+
+import "time"
+
+// A Handle is a callback scheduled on a loop by CallSoon, CallLater or CallAt.
+// Its methods belong to the loop: call them from the loop's goroutine (a task
+// or a callback of the same loop).
+type Handle struct {
+	fn        func()
+	t         *task // wake this task instead of calling fn (Sleep's timer)
+	loop      *Loop
+	when      int64  // loop time in ns, for timers
+	seq       uint64 // FIFO order among timers due at the same instant
+	index     int    // position in the timer heap, -1 when not in it
+	cancelled bool
+}
+
+// Cancel cancels the callback: it will not run if it has not run yet.
+// Cancelling twice, or after the callback ran, does nothing.
+func (h *Handle) Cancel() {
+	if h.cancelled {
+		return
+	}
+	h.cancelled = true
+	if h.index >= 0 {
+		h.loop.timers.remove(h.index)
+	}
+}
+
+// Cancelled reports whether Cancel was called.
+func (h *Handle) Cancelled() bool { return h.cancelled }
+
+// When returns the time on the loop's clock at which a timer callback is due;
+// for CallSoon it returns the zero time.
+func (h *Handle) When() time.Time {
+	if h.when < 0 {
+		return time.Time{}
+	}
+	return h.loop.timeAt(h.when)
+}
+
+// timerHeap is a binary min-heap of timers ordered by (when, seq).
+type timerHeap []*Handle
+
+func (h timerHeap) less(i, j int) bool {
+	a, b := h[i], h[j]
+	return a.when < b.when || (a.when == b.when && a.seq < b.seq)
+}
+
+func (h timerHeap) swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+
+func (h *timerHeap) push(t *Handle) {
+	t.index = len(*h)
+	*h = append(*h, t)
+	h.up(t.index)
+}
+
+// pop removes and returns the earliest timer.
+func (h *timerHeap) pop() *Handle {
+	return h.remove(0)
+}
+
+func (h *timerHeap) remove(i int) *Handle {
+	old := *h
+	n := len(old) - 1
+	t := old[i]
+	if i != n {
+		old.swap(i, n)
+	}
+	old[n] = nil
+	*h = old[:n]
+	if i != n {
+		if !h.down(i) {
+			h.up(i)
+		}
+	}
+	t.index = -1
+	return t
+}
+
+func (h timerHeap) up(j int) {
+	for j > 0 {
+		i := (j - 1) / 2
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		j = i
+	}
+}
+
+func (h timerHeap) down(i0 int) bool {
+	i, n := i0, len(h)
+	for {
+		j := 2*i + 1
+		if j >= n {
+			break
+		}
+		if r := j + 1; r < n && h.less(r, j) {
+			j = r
+		}
+		if !h.less(j, i) {
+			break
+		}
+		h.swap(i, j)
+		i = j
+	}
+	return i > i0
+}
+
+// readyItem is an entry of the ready queue: a task to resume or a callback.
+type readyItem struct {
+	t  *task
+	h  *Handle
+	fn func()
+}
+
+// ring is the FIFO ready queue, a growable ring buffer.
+type ring struct {
+	buf        []readyItem
+	head, size int
+}
+
+func (r *ring) push(it readyItem) {
+	if r.size == len(r.buf) {
+		r.grow()
+	}
+	r.buf[(r.head+r.size)&(len(r.buf)-1)] = it
+	r.size++
+}
+
+func (r *ring) pop() readyItem {
+	it := r.buf[r.head]
+	r.buf[r.head] = readyItem{}
+	r.head = (r.head + 1) & (len(r.buf) - 1)
+	r.size--
+	return it
+}
+
+func (r *ring) grow() {
+	n := len(r.buf) * 2
+	if n == 0 {
+		n = 64
+	}
+	buf := make([]readyItem, n)
+	for i := 0; i < r.size; i++ {
+		buf[i] = r.buf[(r.head+i)&(len(r.buf)-1)]
+	}
+	r.buf, r.head = buf, 0
+}

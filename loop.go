@@ -1,0 +1,445 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Loop is an event loop: one goroutine that runs callbacks and tasks, one at a
+// time, in the order they become ready, with timers on its clock. State shared
+// only by the tasks and callbacks of one loop needs no mutex. Many loops may
+// run in parallel, each on its own goroutine.
+//
+// A Loop's methods belong to the goroutine running it (from its tasks and
+// callbacks), except CallSoonThreadsafe, which any goroutine may call, and
+// RunForever, RunUntilComplete and Close, which run or end the loop.
+type Loop struct {
+	clock   Clock
+	vclock  *VirtualClock // non-nil for a virtual clock
+	real    bool          // clock is the real clock
+	epoch   time.Time     // loop time 0
+	epochNs int64         // the virtual clock's reading at loop time 0
+	ready   ring
+	timers  timerHeap
+	seq     uint64
+	current *task  // the task running now
+	tasks   *task  // live tasks (list via prevAll/nextAll)
+	ntasks  int    // length of tasks
+	nextID  uint64 // task numbering, for default names
+	idle    []*worker
+	logger  *slog.Logger
+	handler func(ExceptionContext)
+
+	running, stopping, closing, closed bool
+
+	failures map[*failNote]struct{} // failures nobody has retrieved yet
+	pruneAt  int                     // prune reported failures at this size
+
+	// Fields shared with other goroutines.
+	mu         sync.Mutex
+	pending    []func() // CallSoonThreadsafe's queue
+	spare      []func()
+	tsClosed   bool
+	hasPending atomic.Bool
+	sleeping   atomic.Bool
+	inflight   atomic.Int64 // work running elsewhere that will report back
+	poller     poller
+}
+
+// maxIdleWorkers bounds the pool of parked coroutines kept for reuse.
+const maxIdleWorkers = 256
+
+// An Option configures a loop made by NewLoop or Run.
+type Option func(*Loop)
+
+// WithClock makes the loop measure time on c. Pass a [VirtualClock] to run
+// sleeps and timeouts in no real time.
+func WithClock(c Clock) Option { return func(l *Loop) { l.clock = c } }
+
+// WithLogger sets the logger of the default exception handler (slog.Default
+// otherwise).
+func WithLogger(lg *slog.Logger) Option { return func(l *Loop) { l.logger = lg } }
+
+// WithExceptionHandler replaces the loop's exception handler, which receives
+// the errors nobody else can: a task that failed and whose error nobody
+// retrieved, a task that failed while Run was cancelling it. The handler may
+// be called from any goroutine (reports of garbage-collected tasks come from
+// the runtime's cleanup goroutine), so it must be safe for concurrent use.
+func WithExceptionHandler(h func(ExceptionContext)) Option {
+	return func(l *Loop) { l.handler = h }
+}
+
+// ExceptionContext describes an error passed to the loop's exception handler
+// (asyncio's exception handler context).
+type ExceptionContext struct {
+	Message string // what happened
+	Err     error  // the error
+	Task    string // the task's name, when a task is involved
+}
+
+// NewLoop returns a loop that is ready to run. Close it when done.
+func NewLoop(opts ...Option) *Loop {
+	l := &Loop{clock: realClock{}}
+	for _, o := range opts {
+		o(l)
+	}
+	switch c := l.clock.(type) {
+	case realClock:
+		l.real = true
+	case *VirtualClock:
+		l.vclock = c
+		l.epochNs = c.ns.Load()
+	}
+	l.epoch = l.clock.Now()
+	l.poller = newPoller()
+	return l
+}
+
+// LoopOf returns the loop of ctx (asyncio's get_running_loop), or nil if ctx
+// does not come from a loop.
+func LoopOf(ctx context.Context) *Loop {
+	if n := nodeOf(ctx); n != nil {
+		return n.loop
+	}
+	return nil
+}
+
+// Now returns the time on the loop's clock (asyncio's loop.time()).
+func (l *Loop) Now() time.Time { return l.timeAt(l.now()) }
+
+// Clock returns the loop's clock.
+func (l *Loop) Clock() Clock { return l.clock }
+
+// now is the loop time in nanoseconds since the loop's epoch.
+func (l *Loop) now() int64 {
+	switch {
+	case l.real:
+		return int64(time.Since(l.epoch))
+	case l.vclock != nil:
+		return l.vclock.ns.Load() - l.epochNs
+	}
+	return int64(l.clock.Now().Sub(l.epoch))
+}
+
+func (l *Loop) timeAt(ns int64) time.Time { return l.epoch.Add(time.Duration(ns)) }
+
+// IsRunning reports whether the loop is running.
+func (l *Loop) IsRunning() bool { return l.running }
+
+// IsClosed reports whether the loop was closed.
+func (l *Loop) IsClosed() bool { return l.closed }
+
+// CallSoon schedules fn to run on the loop after the callbacks and tasks that
+// are already ready (asyncio's call_soon).
+func (l *Loop) CallSoon(fn func()) *Handle {
+	h := &Handle{fn: fn, loop: l, index: -1, when: -1}
+	if !l.closing {
+		l.ready.push(readyItem{h: h})
+	}
+	return h
+}
+
+// CallLater schedules fn to run on the loop once d has passed on its clock.
+// Callbacks due at the same instant run in the order they were scheduled.
+func (l *Loop) CallLater(d time.Duration, fn func()) *Handle {
+	return l.callAtNs(l.now()+int64(d), fn, nil)
+}
+
+// CallAt schedules fn to run on the loop at time when on its clock.
+func (l *Loop) CallAt(when time.Time, fn func()) *Handle {
+	return l.callAtNs(int64(when.Sub(l.epoch)), fn, nil)
+}
+
+func (l *Loop) callAtNs(ns int64, fn func(), t *task) *Handle {
+	h := &Handle{fn: fn, loop: l, index: -1}
+	l.schedule(h, ns, t)
+	return h
+}
+
+// schedule puts timer h in the heap, due at loop time ns.
+func (l *Loop) schedule(h *Handle, ns int64, t *task) {
+	if ns < 0 {
+		ns = 0
+	}
+	h.when, h.t, h.cancelled = ns, t, false
+	l.seq++
+	h.seq = l.seq
+	if !l.closing {
+		l.timers.push(h)
+	}
+}
+
+// CallSoonThreadsafe schedules fn to run on the loop; any goroutine may call
+// it, and it wakes the loop if it is waiting. It returns ErrClosed if the loop
+// is closed: fn will then never run.
+func (l *Loop) CallSoonThreadsafe(fn func()) error {
+	l.mu.Lock()
+	if l.tsClosed {
+		l.mu.Unlock()
+		return ErrClosed
+	}
+	l.pending = append(l.pending, fn)
+	l.hasPending.Store(true)
+	l.mu.Unlock()
+	if l.sleeping.Load() {
+		l.poller.wake()
+	}
+	return nil
+}
+
+func (l *Loop) drainPending() {
+	l.mu.Lock()
+	fns := l.pending
+	l.pending, l.spare = l.spare[:0], nil
+	l.hasPending.Store(false)
+	l.mu.Unlock()
+	for i, fn := range fns {
+		l.ready.push(readyItem{fn: fn})
+		fns[i] = nil
+	}
+	l.mu.Lock()
+	if l.spare == nil {
+		l.spare = fns[:0]
+	}
+	l.mu.Unlock()
+}
+
+// Stop makes RunForever or RunUntilComplete return after the current pass
+// over the ready queue.
+func (l *Loop) Stop() { l.stopping = true }
+
+func (l *Loop) enterRun() error {
+	switch {
+	case l.closed || l.closing:
+		return ErrClosed
+	case l.running:
+		return ErrRunning
+	}
+	l.running = true
+	return nil
+}
+
+func (l *Loop) leaveRun() {
+	l.running, l.stopping, l.current = false, false, nil
+}
+
+// RunForever runs the loop until Stop is called.
+func (l *Loop) RunForever() error {
+	if err := l.enterRun(); err != nil {
+		return err
+	}
+	defer l.leaveRun()
+	for {
+		l.runOnce()
+		if l.stopping {
+			return nil
+		}
+	}
+}
+
+// RunUntilComplete runs the loop until w is done. It returns ErrStopped if
+// Stop ended the loop first; w's own result is w's to report.
+func (l *Loop) RunUntilComplete(w Waitable) error {
+	f := w.base()
+	if f.loop != l {
+		return errOtherLoop
+	}
+	if err := l.enterRun(); err != nil {
+		return err
+	}
+	defer l.leaveRun()
+	for f.state == futPending {
+		l.runOnce()
+		if l.stopping && f.state == futPending {
+			return ErrStopped
+		}
+	}
+	return nil
+}
+
+var errOtherLoop = errors.New("aio: the future belongs to another loop")
+
+// runOnce is one iteration of the loop: wait for something to do, move due
+// timers to the ready queue, then run what was ready at the start of the pass.
+// What becomes ready during the pass runs in the next one.
+func (l *Loop) runOnce() {
+	if l.hasPending.Load() {
+		l.drainPending()
+	}
+	if l.ready.size == 0 && !l.stopping {
+		l.wait()
+	}
+	if len(l.timers) > 0 {
+		now := l.now()
+		for len(l.timers) > 0 && l.timers[0].when <= now {
+			h := l.timers.pop()
+			if h.t != nil {
+				h.t.wake()
+			} else {
+				l.ready.push(readyItem{h: h})
+			}
+		}
+	}
+	for n := l.ready.size; n > 0; n-- {
+		it := l.ready.pop()
+		switch {
+		case it.t != nil:
+			l.resume(it.t)
+		case it.h != nil:
+			if !it.h.cancelled {
+				it.h.cancelled = true // a handle runs once
+				it.h.fn()
+			}
+		default:
+			it.fn()
+		}
+	}
+}
+
+// wait blocks until a timer is due, a thread-safe callback arrives or the
+// poller reports something. A virtual clock jumps to the next timer instead,
+// unless work is in flight on other goroutines.
+func (l *Loop) wait() {
+	timeout := time.Duration(-1)
+	if len(l.timers) > 0 {
+		d := l.timers[0].when - l.now()
+		if d <= 0 {
+			return
+		}
+		if l.vclock == nil {
+			timeout = time.Duration(d)
+		} else if l.inflight.Load() == 0 {
+			l.vclock.advanceTo(l.epochNs + l.timers[0].when)
+			return
+		}
+	}
+	l.sleeping.Store(true)
+	if !l.hasPending.Load() {
+		l.poller.wait(timeout)
+	}
+	l.sleeping.Store(false)
+	if l.hasPending.Load() {
+		l.drainPending()
+	}
+}
+
+// Close closes the loop. Tasks still pending are unwound: an Await in them
+// returns ErrClosed, their deferred calls run, and their coroutines exit, so
+// no goroutine of the loop is left behind. Tasks that never started complete
+// with ErrClosed. Failures nobody retrieved are reported to the exception
+// handler. Closing a closed loop does nothing.
+func (l *Loop) Close() error {
+	if l.running {
+		return ErrRunning
+	}
+	if l.closed {
+		return nil
+	}
+	l.closing = true
+	l.mu.Lock()
+	l.tsClosed = true
+	l.pending = nil
+	l.hasPending.Store(false)
+	l.mu.Unlock()
+	for l.tasks != nil {
+		t := l.tasks
+		if t.w != nil {
+			l.current = t
+			t.w.stop()
+			l.current = nil
+		}
+		if t.state != stDone {
+			t.finish(ErrClosed)
+		}
+	}
+	for _, w := range l.idle {
+		w.stop()
+	}
+	l.idle = nil
+	l.timers, l.ready = nil, ring{}
+	for n := range l.failures {
+		n.cleanup.Stop()
+		n.report()
+	}
+	l.failures = nil
+	l.closed = true
+	l.poller.close()
+	return nil
+}
+
+func (l *Loop) addTask(t *task) {
+	t.nextAll = l.tasks
+	if l.tasks != nil {
+		l.tasks.prevAll = t
+	}
+	l.tasks = t
+	l.ntasks++
+}
+
+func (l *Loop) removeTask(t *task) {
+	if t.prevAll != nil {
+		t.prevAll.nextAll = t.nextAll
+	} else if l.tasks == t {
+		l.tasks = t.nextAll
+	} else {
+		return // not in the list
+	}
+	if t.nextAll != nil {
+		t.nextAll.prevAll = t.prevAll
+	}
+	t.prevAll, t.nextAll = nil, nil
+	l.ntasks--
+}
+
+func (l *Loop) reportException(ec ExceptionContext) {
+	if l.handler != nil {
+		l.handler(ec)
+		return
+	}
+	lg := l.logger
+	if lg == nil {
+		lg = slog.Default()
+	}
+	attrs := []any{"err", ec.Err}
+	if ec.Task != "" {
+		attrs = append(attrs, "task", ec.Task)
+	}
+	lg.Error(ec.Message, attrs...)
+}
+
+// trackFailure remembers a failed future until someone retrieves its error;
+// if nobody does, it is reported when the future is garbage-collected or when
+// the loop closes, whichever comes first (asyncio's "exception was never
+// retrieved").
+func (l *Loop) trackFailure(f *fut) {
+	what := "Future"
+	if f.owner != nil {
+		what = "Task " + f.owner.Name()
+	}
+	n := &failNote{loop: l, what: what, err: f.err}
+	n.cleanup = runtime.AddCleanup(f, (*failNote).report, n)
+	if l.failures == nil {
+		l.failures = make(map[*failNote]struct{})
+	}
+	if len(l.failures) >= l.pruneAt {
+		for n := range l.failures {
+			if n.reported.Load() {
+				delete(l.failures, n)
+			}
+		}
+		l.pruneAt = 2*len(l.failures) + 64
+	}
+	l.failures[n] = struct{}{}
+	f.note = n
+}
+
+func (l *Loop) untrackFailure(f *fut) {
+	f.note.cleanup.Stop()
+	delete(l.failures, f.note)
+	f.note = nil
+}

@@ -1,0 +1,60 @@
+package aio
+
+import (
+	"context"
+	"time"
+)
+
+// Sleep suspends the current task for d on its loop's clock (asyncio.sleep).
+// A d of zero or less yields to the loop once, as [Yield] does. If ctx is
+// cancelled first, Sleep returns the cancellation's cause at once.
+func Sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return Yield(ctx)
+	}
+	t, n, err := enter(ctx)
+	if err != nil {
+		return err
+	}
+	wc := classify(ctx, n)
+	if c := wc.cause(); c != nil {
+		return c
+	}
+	l := t.loop
+	h := &t.sleep
+	h.loop = l
+	l.schedule(h, l.now()+int64(d), t)
+	for h.index >= 0 {
+		closing := t.park(&wc)
+		if closing {
+			h.Cancel()
+			return ErrClosed
+		}
+		if c := wc.cause(); c != nil && h.index >= 0 {
+			h.Cancel()
+			return c
+		}
+	}
+	return nil
+}
+
+// Yield gives the loop to the other ready tasks and callbacks, and resumes the
+// current task on the loop's next pass (asyncio.sleep(0)). It returns the
+// cancellation's cause if ctx is cancelled.
+func Yield(ctx context.Context) error {
+	t, n, err := enter(ctx)
+	if err != nil {
+		return err
+	}
+	wc := classify(ctx, n)
+	if c := wc.cause(); c != nil {
+		return c
+	}
+	t.state = stReady
+	t.loop.ready.push(readyItem{t: t})
+	if !t.w.yield(struct{}{}) || t.loop.closing {
+		return ErrClosed
+	}
+	t.state = stRunning
+	return wc.cause()
+}

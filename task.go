@@ -1,0 +1,338 @@
+package aio
+
+import (
+	"context"
+	"errors"
+	"runtime/debug"
+	"strconv"
+)
+
+// taskState is where a task is in its life.
+type taskState uint8
+
+const (
+	stReady   taskState = iota // in the ready queue
+	stRunning                  // its coroutine is running
+	stParked                   // suspended in an Await, waiting to be woken
+	stDone                     // finished
+)
+
+// task is the part of a Task that does not depend on its result type: what
+// the loop schedules.
+type task struct {
+	f     *fut     // the Task's future
+	body  taskBody // the Task itself
+	loop  *Loop
+	node  *node // the task's context
+	name  string
+	id    uint64
+	state taskState
+	w     *worker // the coroutine running the task, once it has started
+
+	wait     waiter // the task's entry in the list of the future it awaits
+	sleep    Handle // the timer of Sleep, reused
+	parkNode *node  // the node whose waiters list holds the task
+	parkPrev *task
+	parkNext *task
+	parkSeq  uint64 // counts suspensions, to drop stale wake-ups
+
+	prevAll, nextAll *task // the loop's list of live tasks
+	closeAwaits      int   // Awaits made while the loop is closing
+}
+
+// taskBody is what a *Task[T] gives its task: the function to run.
+type taskBody interface {
+	AnyTask
+	run(ctx context.Context) error
+}
+
+// AnyTask is a task of any result type, as CurrentTask and AllTasks return it.
+type AnyTask interface {
+	Waitable
+	// Name returns the task's name: the one given with WithName, else Task-N.
+	Name() string
+	// Cancelled reports whether the task ended by cancellation.
+	Cancelled() bool
+	// Err returns the task's error: nil while it runs or if it succeeded.
+	Err() error
+	// CancelWithMessage requests the task's cancellation with a message.
+	CancelWithMessage(msg string) bool
+	// Context returns the task's context.
+	Context() context.Context
+}
+
+// Task is a function running as a coroutine on a loop, concurrently with the
+// loop's other tasks (asyncio's Task). It is also a Future of the function's
+// result: Await it from another task, or register OnDone callbacks.
+//
+// A task runs on its own stack: Await and the functions built on it (Sleep,
+// Gather, I/O) may be called at any depth of ordinary calls inside it. It
+// gives the loop back only at those calls; code between them runs without
+// interruption from the loop's other tasks.
+//
+// A task's methods belong to its loop's goroutine.
+type Task[T any] struct {
+	task
+	res Future[T]
+	fn  func(context.Context) (T, error)
+}
+
+func (t *Task[T]) run(ctx context.Context) error {
+	v, err := t.fn(ctx)
+	t.res.value = v
+	return err
+}
+
+func (t *Task[T]) base() *fut { return &t.res.fut }
+
+// Loop returns the loop the task runs on.
+func (t *Task[T]) Loop() *Loop { return t.loop }
+
+// Done reports whether the task has finished.
+func (t *Task[T]) Done() bool { return t.res.Done() }
+
+// Cancelled reports whether the task ended by cancellation: its function
+// returned an error that matches context.Canceled.
+func (t *Task[T]) Cancelled() bool { return t.res.Cancelled() }
+
+// Result returns what the task's function returned; ErrNotDone while it runs.
+func (t *Task[T]) Result() (T, error) { return t.res.Result() }
+
+// Err returns the task's error: nil while it runs or if it succeeded.
+func (t *Task[T]) Err() error { return t.res.Err() }
+
+// Await suspends the current task until t has finished and returns what its
+// function returned. If ctx is cancelled first, Await returns the cause and t
+// goes on running: awaiting a task never cancels it.
+func (t *Task[T]) Await(ctx context.Context) (T, error) { return t.res.Await(ctx) }
+
+// OnDone schedules fn to run on the loop once the task has finished; see
+// [Future.OnDone].
+func (t *Task[T]) OnDone(fn func()) (stop func() bool) { return t.res.OnDone(fn) }
+
+// Name returns the task's name: the one given with WithName, else Task-N.
+func (t *task) Name() string {
+	if t.name == "" && t.id != 0 {
+		t.name = "Task-" + strconv.FormatUint(t.id, 10)
+	}
+	return t.name
+}
+
+// Context returns the task's context: the context its function receives.
+func (t *task) Context() context.Context {
+	if t.node == nil {
+		return nil
+	}
+	return t.node
+}
+
+// Cancel requests the task's cancellation (asyncio's Task.cancel): its context
+// is cancelled with a [CancelledError] as the cause, and an Await the task is
+// suspended in returns that error at once. The task decides what to do with it;
+// usually it returns it, and the task ends cancelled. A task cancelled before it
+// started never runs. Cancel reports false if the task is already done.
+func (t *Task[T]) Cancel() bool { return t.CancelWithMessage("") }
+
+// CancelWithMessage is Cancel with a message carried by the CancelledError.
+func (t *Task[T]) CancelWithMessage(msg string) bool {
+	if t.state == stDone {
+		return false
+	}
+	if t.node != nil {
+		t.node.cancel(&CancelledError{Msg: msg})
+	}
+	return true
+}
+
+// A TaskOption configures a task made by Spawn or Go.
+type TaskOption func(*task)
+
+// WithName names the task (asyncio's name=); tasks are called Task-N otherwise.
+func WithName(name string) TaskOption { return func(t *task) { t.name = name } }
+
+// Spawn starts fn as a new task on the loop of ctx and returns at once
+// (asyncio's create_task); the task first runs on the loop's next pass.
+//
+// The task's context is derived from ctx: it carries ctx's values, and
+// cancelling ctx (or the task that owns it) cancels the new task too. To start
+// a task that outlives the cancellation of ctx, pass context.WithoutCancel(ctx).
+// A task is not cancelled when the task that spawned it returns.
+//
+// Spawn must be called on the loop's goroutine (from a task or a callback); use
+// [Submit] from other goroutines. If ctx does not come from a loop, or the loop
+// is closed, the task is returned already failed with ErrNoTask or ErrClosed.
+func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...TaskOption) *Task[T] {
+	t := newTask(fn)
+	n := nodeOf(ctx)
+	if n == nil {
+		t.task.state = stDone
+		t.res.complete(ErrNoTask)
+		return t
+	}
+	n.loop.start(&t.task, ctx, n, opts)
+	return t
+}
+
+// Go starts fn as a new task, as Spawn does, for functions that return only an
+// error.
+func Go(ctx context.Context, fn func(context.Context) error, opts ...TaskOption) *Task[struct{}] {
+	return Spawn(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) }, opts...)
+}
+
+func newTask[T any](fn func(context.Context) (T, error)) *Task[T] {
+	t := &Task[T]{fn: fn}
+	t.task.f = &t.res.fut
+	t.task.body = t
+	t.res.owner = &t.task
+	t.task.sleep.index = -1
+	return t
+}
+
+// start schedules t on l with a context derived from parent.
+func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOption) {
+	t.loop = l
+	t.f.loop = l
+	l.nextID++
+	t.id = l.nextID
+	for _, o := range opts {
+		o(t)
+	}
+	if l.closing || l.closed {
+		t.state = stDone
+		t.f.complete(ErrClosed)
+		return
+	}
+	t.node = l.newNode(parent, pn, t)
+	l.addTask(t)
+	t.state = stReady
+	l.ready.push(readyItem{t: t})
+}
+
+// CurrentTask returns the task running on the loop of ctx (asyncio's
+// current_task), or nil.
+func CurrentTask(ctx context.Context) AnyTask {
+	if l := LoopOf(ctx); l != nil && l.current != nil {
+		return l.current.body
+	}
+	return nil
+}
+
+// AllTasks returns the tasks of the loop of ctx that are not done yet
+// (asyncio's all_tasks).
+func AllTasks(ctx context.Context) []AnyTask {
+	l := LoopOf(ctx)
+	if l == nil {
+		return nil
+	}
+	out := make([]AnyTask, 0, l.ntasks)
+	for t := l.tasks; t != nil; t = t.nextAll {
+		out = append(out, t.body)
+	}
+	return out
+}
+
+// errUnwind unwinds a task that keeps awaiting while its loop closes.
+var errUnwind = errors.New("aio: task kept awaiting while its loop was closing")
+
+// maxAwaitsAfterClose is how many Awaits a task may make, each returning
+// ErrClosed, while its loop closes, before it is unwound by a panic.
+const maxAwaitsAfterClose = 1000
+
+// execute runs the task's function on its coroutine and finishes the task.
+func (t *task) execute() {
+	var err error
+	returned := false
+	defer func() {
+		if !returned {
+			if r := recover(); r == errUnwind {
+				err = ErrClosed
+			} else if r != nil {
+				err = &PanicError{Value: r, Stack: debug.Stack()}
+			} else {
+				// runtime.Goexit: the coroutine ends, and iter.Pull re-raises
+				// the Goexit on the goroutine running the loop.
+				t.w.dead = true
+				err = ErrGoexit
+			}
+		}
+		t.finish(err)
+	}()
+	if c := t.node.cause; c != nil {
+		err = c // cancelled before it started: the function never runs
+	} else {
+		err = t.body.run(t.node)
+	}
+	returned = true
+}
+
+// finish completes the task with err (its value is stored already).
+func (t *task) finish(err error) {
+	t.state = stDone
+	t.loop.removeTask(t)
+	t.node.finish()
+	t.f.complete(err)
+}
+
+// wake makes a suspended task ready to run.
+func (t *task) wake() {
+	if t.state == stParked {
+		t.state = stReady
+		t.loop.ready.push(readyItem{t: t})
+	}
+}
+
+// enter finds the task running now on the loop of ctx.
+func enter(ctx context.Context) (*task, *node, error) {
+	n := nodeOf(ctx)
+	if n == nil {
+		return nil, nil, ErrNoTask
+	}
+	l := n.loop
+	t := l.current
+	switch {
+	case t == nil && l.closed:
+		return nil, nil, ErrClosed
+	case t == nil:
+		return nil, nil, ErrNoTask
+	case l.closing:
+		t.closeAwaits++
+		if t.closeAwaits > maxAwaitsAfterClose {
+			panic(errUnwind)
+		}
+		return nil, nil, ErrClosed
+	}
+	return t, n, nil
+}
+
+// park suspends the task until something wakes it: a future it registered
+// with, a timer, or the cancellation of wc. It reports whether the loop is
+// closing.
+func (t *task) park(wc *waitCtx) (closing bool) {
+	var stop func() bool
+	switch wc.mode {
+	case waitNode:
+		if wc.n.cause == nil {
+			wc.n.addWaiter(t)
+		}
+	case waitForeign:
+		seq, l := t.parkSeq, t.loop
+		stop = context.AfterFunc(wc.ctx, func() {
+			_ = l.CallSoonThreadsafe(func() {
+				if t.parkSeq == seq {
+					t.wake()
+				}
+			})
+		})
+	}
+	t.state = stParked
+	ok := t.w.yield(struct{}{})
+	t.state = stRunning
+	if t.parkNode != nil {
+		t.parkNode.removeWaiter(t)
+	}
+	if stop != nil {
+		stop()
+	}
+	t.parkSeq++
+	return !ok || t.loop.closing
+}
