@@ -17,13 +17,13 @@ const (
 
 // fut is the part of a future that does not depend on its value's type.
 type fut struct {
-	loop          *Loop
-	owner         *task // the task this is the future of, if any
-	state         futState
-	retrieved     bool
-	err           error
-	first, last   *waiter
-	note          *failNote // set while a failure is unretrieved
+	loop        *Loop
+	owner       *task // the task this is the future of, if any
+	state       futState
+	retrieved   bool
+	err         error
+	first, last *waiter
+	note        *failNote // set while a failure is unretrieved
 }
 
 // A waiter is an entry in a future's list of things to do on completion:

@@ -38,7 +38,7 @@ type Loop struct {
 	running, stopping, closing, closed bool
 
 	failures map[*failNote]struct{} // failures nobody has retrieved yet
-	pruneAt  int                     // prune reported failures at this size
+	pruneAt  int                    // prune reported failures at this size
 
 	// Fields shared with other goroutines.
 	mu         sync.Mutex
