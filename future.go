@@ -31,9 +31,9 @@ type fut struct {
 type waiter struct {
 	prev, next *waiter
 	f          *fut
-	t          *task  // wake this task, or
-	fn         func() // run this: at once if inline, else through CallSoon
-	inline     bool
+	t          *task      // wake this task, or
+	cb         func(*fut) // call this at once (internal), or
+	fn         func()     // schedule this with CallSoon (OnDone)
 }
 
 func (f *fut) add(w *waiter) {
@@ -64,11 +64,17 @@ func (f *fut) unlink(w *waiter) {
 	w.prev, w.next, w.f = nil, nil, nil
 }
 
-// complete settles the future with err (nil for a result) and runs its
-// waiters. The caller has stored the value. It runs on the loop's goroutine.
+// complete settles the future with err (nil for a result); it counts as
+// cancelled if err matches context.Canceled.
 func (f *fut) complete(err error) {
+	f.settle(err, isCancellation(err))
+}
+
+// settle settles the future and runs its waiters. The caller has stored the
+// value. It runs on the loop's goroutine.
+func (f *fut) settle(err error, cancelled bool) {
 	f.state = futDone
-	if isCancellation(err) {
+	if cancelled {
 		f.state = futCancelled
 	}
 	f.err = err
@@ -77,8 +83,8 @@ func (f *fut) complete(err error) {
 		switch {
 		case w.t != nil:
 			w.t.wake()
-		case w.inline:
-			w.fn()
+		case w.cb != nil:
+			w.cb(f)
 		default:
 			f.loop.CallSoon(w.fn)
 		}
@@ -119,13 +125,18 @@ func (f *fut) await(ctx context.Context) error {
 		return errAwaitSelf
 	}
 	wc := classify(ctx, n)
+	return f.awaitIn(t, &wc)
+}
+
+// awaitIn is await for the running task t with a classified context.
+func (f *fut) awaitIn(t *task, wc *waitCtx) error {
 	t.wait.t = t
 	for f.state == futPending {
 		if c := wc.cause(); c != nil {
 			return c
 		}
 		f.add(&t.wait)
-		closing := t.park(&wc)
+		closing := t.park(wc)
 		f.unlink(&t.wait)
 		if closing {
 			return ErrClosed

@@ -37,6 +37,7 @@ type Loop struct {
 
 	running, stopping, closing, closed bool
 
+	root     *node                  // the loop's own context, made on demand
 	failures map[*failNote]struct{} // failures nobody has retrieved yet
 	pruneAt  int                    // prune reported failures at this size
 
@@ -107,6 +108,16 @@ func LoopOf(ctx context.Context) *Loop {
 		return n.loop
 	}
 	return nil
+}
+
+// Context returns the loop's root context: tasks spawned with it belong to no
+// other task (asyncio's loop.create_task). It is cancelled, with ErrClosed as
+// its cause, when the loop closes.
+func (l *Loop) Context() context.Context {
+	if l.root == nil {
+		l.root = l.newNode(context.Background(), nil, nil)
+	}
+	return l.root
 }
 
 // Now returns the time on the loop's clock (asyncio's loop.time()).
@@ -367,6 +378,9 @@ func (l *Loop) Close() error {
 		n.report()
 	}
 	l.failures = nil
+	if l.root != nil {
+		l.root.cancel(ErrClosed)
+	}
 	l.closed = true
 	l.poller.close()
 	return nil

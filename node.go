@@ -37,12 +37,19 @@ type node struct {
 	stopAfter       func() bool
 	timer           *Handle      // a Timeout scope's timer
 	deadline        atomic.Int64 // loop time in ns; noDeadline if none
+	scope           uint8        // scopeTimeout, scopeGroup, or 0 for a task
 	expired         bool         // the scope's own timer fired
 	done            bool         // the owner finished; detach once childless
 	linked          bool         // linked under parent
 }
 
 const noDeadline = math.MinInt64
+
+// Kinds of scope nodes.
+const (
+	scopeTimeout uint8 = iota + 1
+	scopeGroup
+)
 
 // nodeKey finds the nearest node in a context chain.
 var nodeKey = new(byte)

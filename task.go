@@ -158,8 +158,8 @@ func WithName(name string) TaskOption { return func(t *task) { t.name = name } }
 // a task that outlives the cancellation of ctx, pass context.WithoutCancel(ctx).
 // A task is not cancelled when the task that spawned it returns.
 //
-// Spawn must be called on the loop's goroutine (from a task or a callback); use
-// [Submit] from other goroutines. If ctx does not come from a loop, or the loop
+// Spawn must be called on the loop's goroutine (from a task or a callback);
+// other goroutines go through [Loop.CallSoonThreadsafe]. If ctx does not come from a loop, or the loop
 // is closed, the task is returned already failed with ErrNoTask or ErrClosed.
 func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts ...TaskOption) *Task[T] {
 	t := newTask(fn)
@@ -266,11 +266,14 @@ func (t *task) execute() {
 }
 
 // finish completes the task with err (its value is stored already).
+// The task counts as cancelled if err is a cancellation, or is the cause its
+// context was cancelled with (a timeout's context.DeadlineExceeded, say).
 func (t *task) finish(err error) {
 	t.state = stDone
 	t.loop.removeTask(t)
 	t.node.finish()
-	t.f.complete(err)
+	cancelled := isCancellation(err) || (err != nil && t.node.cause != nil && errors.Is(err, t.node.cause))
+	t.f.settle(err, cancelled)
 }
 
 // wake makes a suspended task ready to run.

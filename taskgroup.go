@@ -1,0 +1,114 @@
+package aio
+
+import (
+	"context"
+	"errors"
+)
+
+// TaskGroup is a set of tasks whose lifetime is bounded by a call to Group
+// (asyncio.TaskGroup). Its methods belong to the loop's goroutine.
+type TaskGroup struct {
+	node     *node
+	active   int
+	errs     []error
+	aborting bool
+	finished bool
+	idle     fut // completed when the last task ends while Group waits
+	onDone   func(*fut)
+}
+
+// errGroupAborted is the cause the tasks of a group are cancelled with when
+// one of them fails.
+var errGroupAborted = &CancelledError{Msg: "another task of the TaskGroup failed"}
+
+// Group calls body with a task group and returns once body and every task
+// started in the group have finished (asyncio's async with TaskGroup()).
+//
+// The first task to fail, or body returning an error, cancels the group's
+// context: the other tasks and body see the cancellation at their next Await.
+// Group then returns every error, other than those cancellations, joined with
+// errors.Join, so that errors.Is and errors.As see each one. If ctx is
+// cancelled, the group's tasks are cancelled with it, and Group returns the
+// cause once they have finished. Groups nest.
+func Group(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) error) (err error) {
+	t, n, err := enter(ctx)
+	if err != nil {
+		return err
+	}
+	l := t.loop
+	g := &TaskGroup{}
+	g.node = l.newNode(ctx, n, nil)
+	g.node.scope = scopeGroup
+	g.idle.loop = l
+	g.onDone = g.childDone
+	wc := classify(ctx, n)
+
+	returned := false
+	defer func() {
+		if !returned { // body panicked: stop the tasks before the panic goes on
+			g.abort()
+		}
+		for g.active > 0 {
+			g.idle = fut{loop: l}
+			never := waitCtx{mode: waitNever}
+			if g.idle.awaitIn(t, &never) == ErrClosed {
+				break
+			}
+		}
+		g.finished = true
+		g.node.finish()
+		if !returned {
+			return
+		}
+		if len(g.errs) > 0 {
+			err = errors.Join(g.errs...)
+		} else if c := wc.cause(); c != nil {
+			err = c
+		}
+	}()
+	berr := body(g.node, g)
+	returned = true
+	if berr != nil {
+		if !isCancellation(berr) && (g.node.cause == nil || !errors.Is(berr, g.node.cause)) {
+			g.errs = append(g.errs, berr)
+		}
+		g.abort()
+	}
+	return nil
+}
+
+// Go starts fn as a task of the group, with the group's context (asyncio's
+// TaskGroup.create_task). Once the group is shutting down because a task
+// failed, the new task is cancelled before it runs. Go panics if called after
+// Group has returned.
+func (g *TaskGroup) Go(fn func(ctx context.Context) error, opts ...TaskOption) *Task[struct{}] {
+	if g.finished {
+		panic("aio: TaskGroup.Go called after the group finished")
+	}
+	t := Go(g.node, fn, opts...)
+	if !t.Done() {
+		g.active++
+		w := &waiter{cb: g.onDone}
+		t.res.add(w)
+	}
+	return t
+}
+
+func (g *TaskGroup) childDone(f *fut) {
+	f.markRetrieved()
+	g.active--
+	if f.state == futDone && f.err != nil {
+		g.errs = append(g.errs, f.err)
+		g.abort()
+	}
+	if g.active == 0 && g.idle.state == futPending {
+		g.idle.complete(nil)
+	}
+}
+
+func (g *TaskGroup) abort() {
+	if !g.aborting {
+		g.aborting = true
+		g.node.cancel(errGroupAborted)
+	}
+}

@@ -1,0 +1,124 @@
+package aio
+
+import (
+	"context"
+	"time"
+)
+
+// Timeout calls fn with a context that is cancelled once d has passed on the
+// loop's clock (asyncio.timeout). Awaits inside fn then return
+// context.DeadlineExceeded, and the context's Err reports it too, so a timeout
+// is told from an outer cancellation (whose cause matches context.Canceled) by
+// errors.Is on the error fn returns, or by [TimeoutScope.Expired]. Timeout
+// returns what fn returns. A d of zero or less expires at fn's first Await.
+//
+// fn runs in the current task; tasks it spawns with its context inherit the
+// deadline, even if they outlive Timeout.
+func Timeout(ctx context.Context, d time.Duration, fn func(ctx context.Context) error) error {
+	t, n, err := enter(ctx)
+	if err != nil {
+		return err
+	}
+	return timeoutNs(ctx, n, t.loop.now()+int64(d), true, fn)
+}
+
+// TimeoutAt is Timeout with an instant on the loop's clock (asyncio.timeout_at).
+// A zero when means no deadline yet; fn may set one with
+// [TimeoutScope.Reschedule].
+func TimeoutAt(ctx context.Context, when time.Time, fn func(ctx context.Context) error) error {
+	t, n, err := enter(ctx)
+	if err != nil {
+		return err
+	}
+	return timeoutNs(ctx, n, int64(when.Sub(t.loop.epoch)), !when.IsZero(), fn)
+}
+
+// WaitFor calls fn with a context that times out after d and returns what fn
+// returns (asyncio.wait_for): on timeout, fn's Awaits fail with
+// context.DeadlineExceeded, and WaitFor returns once fn has finished its
+// cleanup.
+func WaitFor[T any](ctx context.Context, d time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
+	var v T
+	err := Timeout(ctx, d, func(ctx context.Context) error {
+		var err error
+		v, err = fn(ctx)
+		return err
+	})
+	return v, err
+}
+
+func timeoutNs(ctx context.Context, n *node, ns int64, has bool, fn func(context.Context) error) error {
+	s := n.loop.newNode(ctx, n, nil)
+	s.scope = scopeTimeout
+	if has {
+		(&TimeoutScope{s}).rescheduleNs(ns)
+	}
+	defer s.finish()
+	return fn(s)
+}
+
+// TimeoutScope is the deadline of a Timeout or TimeoutAt call (asyncio's
+// Timeout object). Get it with TimeoutOf from inside fn. Its methods belong to
+// the loop's goroutine.
+type TimeoutScope struct{ n *node }
+
+// TimeoutOf returns the innermost timeout scope around ctx, or nil.
+func TimeoutOf(ctx context.Context) *TimeoutScope {
+	for n := nodeOf(ctx); n != nil; n = n.parent {
+		if n.scope == scopeTimeout {
+			return &TimeoutScope{n}
+		}
+	}
+	return nil
+}
+
+// When returns the deadline on the loop's clock, and false if there is none.
+func (s *TimeoutScope) When() (time.Time, bool) {
+	ns := s.n.deadline.Load()
+	if ns == noDeadline {
+		return time.Time{}, false
+	}
+	return s.n.loop.timeAt(ns), true
+}
+
+// Reschedule moves the deadline to when; the zero time removes it. It reports
+// false, and changes nothing, once the scope has expired or been cancelled.
+func (s *TimeoutScope) Reschedule(when time.Time) bool {
+	if when.IsZero() {
+		return s.rescheduleNs(noDeadline)
+	}
+	return s.rescheduleNs(int64(when.Sub(s.n.loop.epoch)))
+}
+
+// Expired reports whether the scope's own deadline cancelled it (rather than
+// an outer cancellation).
+func (s *TimeoutScope) Expired() bool { return s.n.expired }
+
+func (s *TimeoutScope) rescheduleNs(ns int64) bool {
+	n := s.n
+	if n.cause != nil {
+		return false
+	}
+	if n.timer != nil {
+		n.timer.Cancel()
+		n.timer = nil
+	}
+	n.deadline.Store(ns)
+	if ns != noDeadline {
+		n.timer = n.loop.callAtNs(ns, func() {
+			if n.cause == nil {
+				n.expired = true
+				n.cancel(context.DeadlineExceeded)
+			}
+		}, nil)
+	}
+	return true
+}
+
+// Shield calls fn in a new task that the cancellation of ctx does not reach
+// (asyncio.shield) and awaits it. If ctx is cancelled first, Shield returns the
+// cause at once and the task goes on to its end; its error, if nobody awaits it,
+// goes to the loop's exception handler. Its context keeps ctx's values.
+func Shield[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
+	return Spawn(context.WithoutCancel(ctx), fn).Await(ctx)
+}
