@@ -90,13 +90,14 @@ func (s *TimeoutScope) Reschedule(when time.Time) bool {
 	return s.rescheduleNs(int64(when.Sub(s.n.loop.epoch)))
 }
 
-// Expired reports whether the scope's own deadline cancelled it (rather than
-// an outer cancellation).
+// Expired reports whether the scope's deadline has passed while it was active.
+// A scope cancelled by an outer cancellation before its deadline has not
+// expired.
 func (s *TimeoutScope) Expired() bool { return s.n.expired }
 
 func (s *TimeoutScope) rescheduleNs(ns int64) bool {
 	n := s.n
-	if n.cause != nil {
+	if n.cause != nil || n.done {
 		return false
 	}
 	if n.timer != nil {
@@ -105,12 +106,17 @@ func (s *TimeoutScope) rescheduleNs(ns int64) bool {
 	}
 	n.deadline.Store(ns)
 	if ns != noDeadline {
-		n.timer = n.loop.callAtNs(ns, func() {
-			if n.cause == nil {
-				n.expired = true
-				n.cancel(context.DeadlineExceeded)
-			}
-		}, nil)
+		expire := func() {
+			n.timer = nil
+			n.expired = true
+			n.cancel(context.DeadlineExceeded)
+		}
+		if ns <= n.loop.now() {
+			// Already due: expire before the task's next step, as asyncio does.
+			n.timer = n.loop.CallSoon(expire)
+		} else {
+			n.timer = n.loop.callAtNs(ns, expire, nil)
+		}
 	}
 	return true
 }
