@@ -150,7 +150,8 @@ func (f *fut) awaitIn(t *task, wc *waitCtx) error {
 // runs when its future is garbage-collected or its loop closes.
 type failNote struct {
 	loop     *Loop
-	what     string
+	what     string // Task or Future
+	task     string // the task's name
 	err      error
 	reported atomic.Bool
 	cleanup  runtime.Cleanup
@@ -158,7 +159,7 @@ type failNote struct {
 
 func (n *failNote) report() {
 	if n.reported.CompareAndSwap(false, true) {
-		n.loop.reportException(ExceptionContext{Message: n.what + " exception was never retrieved", Err: n.err})
+		n.loop.reportException(ExceptionContext{Message: n.what + " exception was never retrieved", Err: n.err, Task: n.task})
 	}
 }
 

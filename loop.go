@@ -29,6 +29,7 @@ type Loop struct {
 	seq     uint64
 	current *task  // the task running now
 	tasks   *task  // live tasks (list via prevAll/nextAll)
+	foreign *task  // tasks parked with contexts the loop does not own
 	ntasks  int    // length of tasks
 	nextID  uint64 // task numbering, for default names
 	idle    []*worker
@@ -316,6 +317,9 @@ func (l *Loop) runOnce() {
 // poller reports something. A virtual clock jumps to the next timer instead,
 // unless work is in flight on other goroutines.
 func (l *Loop) wait() {
+	if l.foreign != nil && l.checkForeign() {
+		return
+	}
 	timeout := time.Duration(-1)
 	if len(l.timers) > 0 {
 		d := l.timers[0].when - l.now()
@@ -386,6 +390,41 @@ func (l *Loop) Close() error {
 	return nil
 }
 
+// checkForeign wakes the tasks parked with a foreign context that is now
+// cancelled, and reports whether it woke any. A context cancelled by code on
+// the loop is so seen before the loop sleeps or a virtual clock jumps.
+func (l *Loop) checkForeign() bool {
+	woke := false
+	for t := l.foreign; t != nil; t = t.foreignNext {
+		if t.foreignCtx.Err() != nil && t.state == stParked {
+			t.wake()
+			woke = true
+		}
+	}
+	return woke
+}
+
+func (l *Loop) addForeign(t *task, ctx context.Context) {
+	t.foreignCtx = ctx
+	t.foreignPrev, t.foreignNext = nil, l.foreign
+	if l.foreign != nil {
+		l.foreign.foreignPrev = t
+	}
+	l.foreign = t
+}
+
+func (l *Loop) removeForeign(t *task) {
+	if t.foreignPrev != nil {
+		t.foreignPrev.foreignNext = t.foreignNext
+	} else {
+		l.foreign = t.foreignNext
+	}
+	if t.foreignNext != nil {
+		t.foreignNext.foreignPrev = t.foreignPrev
+	}
+	t.foreignPrev, t.foreignNext, t.foreignCtx = nil, nil, nil
+}
+
 func (l *Loop) addTask(t *task) {
 	t.nextAll = l.tasks
 	if l.tasks != nil {
@@ -431,11 +470,13 @@ func (l *Loop) reportException(ec ExceptionContext) {
 // the loop closes, whichever comes first (asyncio's "exception was never
 // retrieved").
 func (l *Loop) trackFailure(f *fut) {
-	what := "Future"
-	if f.owner != nil {
-		what = "Task " + f.owner.Name()
+	if l.closing && errors.Is(f.err, ErrClosed) {
+		return // unwound by Close: pending, not failed
 	}
-	n := &failNote{loop: l, what: what, err: f.err}
+	n := &failNote{loop: l, what: "Future", err: f.err}
+	if f.owner != nil {
+		n.what, n.task = "Task", f.owner.Name()
+	}
 	n.cleanup = runtime.AddCleanup(f, (*failNote).report, n)
 	if l.failures == nil {
 		l.failures = make(map[*failNote]struct{})

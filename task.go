@@ -36,6 +36,9 @@ type task struct {
 	parkNext *task
 	parkSeq  uint64 // counts suspensions, to drop stale wake-ups
 
+	foreignCtx               context.Context // the foreign context the task is parked with
+	foreignPrev, foreignNext *task           // the loop's list of tasks parked with foreign contexts
+
 	prevAll, nextAll *task // the loop's list of live tasks
 	closeAwaits      int   // Awaits made while the loop is closing
 }
@@ -318,6 +321,9 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 			wc.n.addWaiter(t)
 		}
 	case waitForeign:
+		// Cancellations made on the loop are seen when the loop next idles
+		// (see Loop.checkForeign); AfterFunc hears those made elsewhere.
+		t.loop.addForeign(t, wc.ctx)
 		seq, l := t.parkSeq, t.loop
 		stop = context.AfterFunc(wc.ctx, func() {
 			_ = l.CallSoonThreadsafe(func() {
@@ -335,6 +341,7 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 	}
 	if stop != nil {
 		stop()
+		t.loop.removeForeign(t)
 	}
 	t.parkSeq++
 	return !ok || t.loop.closing
