@@ -53,7 +53,7 @@ func (w *worker) run(yield func(struct{}) bool) {
 
 // resume runs t until it suspends or finishes.
 func (l *Loop) resume(t *task) {
-	if t.state != stReady {
+	if t.phase != stReady {
 		return
 	}
 	w := t.w
@@ -62,11 +62,11 @@ func (l *Loop) resume(t *task) {
 		w.t = t
 		t.w = w
 	}
-	t.state = stRunning
+	t.phase = stRunning
 	l.current = t
 	w.next()
 	l.current = nil
-	if t.state == stDone {
+	if t.phase == stDone {
 		t.w = nil
 		l.putWorker(w)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime"
 	"sync/atomic"
+	"unsafe"
 )
 
 // futState is the state of a future.
@@ -18,9 +19,9 @@ const (
 // fut is the part of a future that does not depend on its value's type.
 type fut struct {
 	loop        *Loop
-	owner       *task // the task this is the future of, if any
 	state       futState
 	retrieved   bool
+	isTask      bool // the fut is the first field of a task
 	err         error
 	first, last *waiter
 	note        *failNote // set while a failure is unretrieved
@@ -32,8 +33,7 @@ type waiter struct {
 	prev, next *waiter
 	f          *fut
 	t          *task      // wake this task, or
-	cb         func(*fut) // call this at once (internal), or
-	fn         func()     // schedule this with CallSoon (OnDone)
+	cb         func(*fut) // call this at once
 }
 
 func (f *fut) add(w *waiter) {
@@ -83,10 +83,8 @@ func (f *fut) settle(err error, cancelled bool) {
 		switch {
 		case w.t != nil:
 			w.t.wake()
-		case w.cb != nil:
-			w.cb(f)
 		default:
-			f.loop.CallSoon(w.fn)
+			w.cb(f)
 		}
 	}
 	if err != nil && !f.retrieved && f.state == futDone && f.loop != nil {
@@ -101,6 +99,14 @@ func (f *fut) markRetrieved() {
 	if f.note != nil {
 		f.loop.untrackFailure(f)
 	}
+}
+
+// task returns the task whose future f is, or nil.
+func (f *fut) task() *task {
+	if !f.isTask {
+		return nil
+	}
+	return (*task)(unsafe.Pointer(f)) // fut is task's first field
 }
 
 func (f *fut) isDone() bool { return f.state != futPending }
@@ -121,7 +127,7 @@ func (f *fut) await(ctx context.Context) error {
 	if f.loop != t.loop {
 		return errOtherLoop
 	}
-	if f.owner == t {
+	if f == &t.fut {
 		return errAwaitSelf
 	}
 	wc := classify(ctx, n)
@@ -252,17 +258,21 @@ func (f *Future[T]) CancelWithMessage(msg string) bool {
 
 // Result returns the future's value and error; ErrNotDone while it is pending.
 // A cancelled future returns its CancelledError.
-func (f *Future[T]) Result() (T, error) {
+func (f *Future[T]) Result() (T, error) { return result(&f.fut, f.value) }
+
+func result[T any](f *fut, v T) (T, error) {
 	if f.state == futPending {
 		var zero T
 		return zero, ErrNotDone
 	}
 	f.markRetrieved()
-	return f.value, f.err
+	return v, f.err
 }
 
 // Err returns the future's error: nil while it is pending or if it succeeded.
-func (f *Future[T]) Err() error {
+func (f *Future[T]) Err() error { return f.fut.error() }
+
+func (f *fut) error() error {
 	if f.state == futPending {
 		return nil
 	}
@@ -294,7 +304,8 @@ func (f *fut) onDone(fn func()) (stop func() bool) {
 		f.loop.CallSoon(fn)
 		return func() bool { return false }
 	}
-	w := &waiter{fn: fn}
+	l := f.loop
+	w := &waiter{cb: func(*fut) { l.CallSoon(fn) }}
 	f.add(w)
 	return func() bool {
 		if w.f == nil {

@@ -39,6 +39,23 @@ func (h *Handle) When() time.Time {
 	return h.loop.timeAt(h.when)
 }
 
+// getTimer returns a timer handle for Sleep from the loop's free list.
+func (l *Loop) getTimer() *Handle {
+	if n := len(l.freeTimers); n > 0 {
+		h := l.freeTimers[n-1]
+		l.freeTimers = l.freeTimers[:n-1]
+		return h
+	}
+	return &Handle{loop: l, index: -1}
+}
+
+func (l *Loop) putTimer(h *Handle) {
+	if h.index < 0 && len(l.freeTimers) < 1024 {
+		h.t = nil
+		l.freeTimers = append(l.freeTimers, h)
+	}
+}
+
 // timerHeap is a binary min-heap of timers ordered by (when, seq).
 type timerHeap []*Handle
 
@@ -114,9 +131,8 @@ func (h timerHeap) down(i0 int) bool {
 
 // readyItem is an entry of the ready queue: a task to resume or a callback.
 type readyItem struct {
-	t  *task
-	h  *Handle
-	fn func()
+	t *task
+	h *Handle
 }
 
 // ring is the FIFO ready queue, a growable ring buffer.

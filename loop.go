@@ -19,22 +19,24 @@ import (
 // callbacks), except CallSoonThreadsafe, which any goroutine may call, and
 // RunForever, RunUntilComplete and Close, which run or end the loop.
 type Loop struct {
-	clock   Clock
-	vclock  *VirtualClock // non-nil for a virtual clock
-	real    bool          // clock is the real clock
-	epoch   time.Time     // loop time 0
-	epochNs int64         // the virtual clock's reading at loop time 0
-	ready   ring
-	timers  timerHeap
-	seq     uint64
-	current *task  // the task running now
-	tasks   *task  // live tasks (list via prevAll/nextAll)
-	foreign *task  // tasks parked with contexts the loop does not own
-	ntasks  int    // length of tasks
-	nextID  uint64 // task numbering, for default names
-	idle    []*worker
-	logger  *slog.Logger
-	handler func(ExceptionContext)
+	clock      Clock
+	vclock     *VirtualClock // non-nil for a virtual clock
+	real       bool          // clock is the real clock
+	epoch      time.Time     // loop time 0
+	epochNs    int64         // the virtual clock's reading at loop time 0
+	ready      ring
+	timers     timerHeap
+	seq        uint64
+	current    *task         // the task running now
+	tasks      *task         // live tasks (list via prevAll/nextAll)
+	foreign    []foreignWait // tasks parked with contexts the loop does not own
+	foreignGen uint64
+	ntasks     int    // length of tasks
+	nextID     uint64 // task numbering, for default names
+	idle       []*worker
+	freeTimers []*Handle // Sleep's timers, for reuse
+	logger     *slog.Logger
+	handler    func(ExceptionContext)
 
 	running, stopping, closing, closed bool
 
@@ -211,7 +213,7 @@ func (l *Loop) drainPending() {
 	l.hasPending.Store(false)
 	l.mu.Unlock()
 	for i, fn := range fns {
-		l.ready.push(readyItem{fn: fn})
+		l.ready.push(readyItem{h: &Handle{fn: fn, loop: l, index: -1, when: -1}})
 		fns[i] = nil
 	}
 	l.mu.Lock()
@@ -307,8 +309,6 @@ func (l *Loop) runOnce() {
 				it.h.cancelled = true // a handle runs once
 				it.h.fn()
 			}
-		default:
-			it.fn()
 		}
 	}
 }
@@ -317,7 +317,7 @@ func (l *Loop) runOnce() {
 // poller reports something. A virtual clock jumps to the next timer instead,
 // unless work is in flight on other goroutines.
 func (l *Loop) wait() {
-	if l.foreign != nil && l.checkForeign() {
+	if len(l.foreign) > 0 && l.checkForeign() {
 		return
 	}
 	timeout := time.Duration(-1)
@@ -368,7 +368,7 @@ func (l *Loop) Close() error {
 			t.w.stop()
 			l.current = nil
 		}
-		if t.state != stDone {
+		if t.phase != stDone {
 			t.finish(ErrClosed)
 		}
 	}
@@ -395,34 +395,36 @@ func (l *Loop) Close() error {
 // the loop is so seen before the loop sleeps or a virtual clock jumps.
 func (l *Loop) checkForeign() bool {
 	woke := false
-	for t := l.foreign; t != nil; t = t.foreignNext {
-		if t.foreignCtx.Err() != nil && t.state == stParked {
-			t.wake()
+	for _, fw := range l.foreign {
+		if fw.ctx.Err() != nil && fw.t.phase == stParked {
+			fw.t.wake()
 			woke = true
 		}
 	}
 	return woke
 }
 
-func (l *Loop) addForeign(t *task, ctx context.Context) {
-	t.foreignCtx = ctx
-	t.foreignPrev, t.foreignNext = nil, l.foreign
-	if l.foreign != nil {
-		l.foreign.foreignPrev = t
-	}
-	l.foreign = t
+// foreignWait is a task parked with a context the loop does not own.
+type foreignWait struct {
+	t   *task
+	ctx context.Context
+	gen uint64 // tells this wait from later ones of the same task
+}
+
+func (l *Loop) addForeign(t *task, ctx context.Context) uint64 {
+	l.foreignGen++
+	t.foreignIdx = int32(len(l.foreign))
+	l.foreign = append(l.foreign, foreignWait{t, ctx, l.foreignGen})
+	return l.foreignGen
 }
 
 func (l *Loop) removeForeign(t *task) {
-	if t.foreignPrev != nil {
-		t.foreignPrev.foreignNext = t.foreignNext
-	} else {
-		l.foreign = t.foreignNext
-	}
-	if t.foreignNext != nil {
-		t.foreignNext.foreignPrev = t.foreignPrev
-	}
-	t.foreignPrev, t.foreignNext, t.foreignCtx = nil, nil, nil
+	i, last := t.foreignIdx, len(l.foreign)-1
+	l.foreign[i] = l.foreign[last]
+	l.foreign[i].t.foreignIdx = i
+	l.foreign[last] = foreignWait{}
+	l.foreign = l.foreign[:last]
+	t.foreignIdx = -1
 }
 
 func (l *Loop) addTask(t *task) {
@@ -474,8 +476,8 @@ func (l *Loop) trackFailure(f *fut) {
 		return // unwound by Close: pending, not failed
 	}
 	n := &failNote{loop: l, what: "Future", err: f.err}
-	if f.owner != nil {
-		n.what, n.task = "Task", f.owner.Name()
+	if t := f.task(); t != nil {
+		n.what, n.task = "Task", t.Name()
 	}
 	n.cleanup = runtime.AddCleanup(f, (*failNote).report, n)
 	if l.failures == nil {

@@ -18,30 +18,50 @@ import (
 // Code that must still await during cleanup uses context.WithoutCancel(ctx) or
 // Shield.
 //
-// A node embeds a standard library context made by context.WithCancelCause, so
-// that Done, Err, context.Cause and contexts derived with context.With* behave
-// exactly as users expect. Its parent for values is the context it was made
-// from; its parent for cancellation is the tree, never the standard library's
-// propagation (which would need a goroutine per foreign parent).
+// A node answers Err itself and makes a standard library context with
+// context.WithCancelCause when someone needs one (Done, context.Cause, a
+// context derived with context.With*), so that those behave exactly as users
+// expect while a task that never asks costs no more than the node. Its parent
+// for values is the context it was made from; its parent for cancellation is
+// the tree, never the standard library's propagation (which would need a
+// goroutine per foreign parent).
 type node struct {
-	context.Context // the stdlib cancel context: Done, Err, Value(&cancelCtxKey)
-	cancelStd       context.CancelCauseFunc
-	parentCtx       context.Context // values and, if no own deadline, Deadline
-	loop            *Loop
-	parent          *node
-	first           *node // first child
-	prev, next      *node // siblings
-	waiters         *task // tasks suspended with this context (list via parkPrev/parkNext)
-	task            *task // the task whose context this is; nil for scopes
-	cause           error // set once, on the loop, when cancelled
-	stopAfter       func() bool
-	timer           *Handle      // a Timeout scope's timer
-	deadline        atomic.Int64 // loop time in ns; noDeadline if none
-	scope           uint8        // scopeTimeout, scopeGroup, or 0 for a task
-	expired         bool         // the scope's own timer fired
-	done            bool         // the owner finished; detach once childless
-	linked          bool         // linked under parent
+	std       atomic.Pointer[stdCtx] // the stdlib cancel context, made on demand
+	flags     atomic.Uint32          // flagCancelled, flagDeadline: Err from any goroutine
+	scope     uint8                  // scopeTimeout, scopeGroup, or 0 for a task
+	expired   bool                   // the scope's deadline passed while it was active
+	done      bool                   // the owner finished; detach once childless
+	linked    bool                   // linked under parent
+	parentCtx context.Context        // values and, if no own deadline, Deadline
+	loop      *Loop
+	parent    *node
+	first     *node // first child
+	prev      *node // siblings
+	next      *node
+	waiters   *task // tasks suspended with this context (list via parkPrev/parkNext)
+	task      *task // the task whose context this is; nil for scopes
+	cause     error // set once, on the loop, when cancelled
+	ext       *nodeExt
 }
+
+// stdCtx is a node's standard library context and its cancel function.
+type stdCtx struct {
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// nodeExt holds what only some nodes need: a deadline and its timer, or the
+// registration with a parent context the tree does not own.
+type nodeExt struct {
+	deadline  atomic.Int64 // loop time in ns; noDeadline if none
+	timer     *Handle
+	stopAfter func() bool
+}
+
+const (
+	flagCancelled = 1 << iota
+	flagDeadline
+)
 
 const noDeadline = math.MinInt64
 
@@ -54,8 +74,30 @@ const (
 // nodeKey finds the nearest node in a context chain.
 var nodeKey = new(byte)
 
-// nodeValues is the node seen as the parent of its stdlib cancel context: it
-// passes values through and has no cancellation of its own.
+// cancelCtxKey is the key the context package looks a *cancelCtx up with (in
+// context.Cause and when deriving a context); a node answers it with its
+// stdlib context, made on demand. It is learnt once from context.Cause; if
+// that ever fails, nodes make their stdlib context at once.
+var cancelCtxKey = func() any {
+	var p keyProbe
+	_ = context.Cause(&p)
+	return p.key
+}()
+
+type keyProbe struct{ key any }
+
+func (*keyProbe) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (*keyProbe) Done() <-chan struct{}       { return nil }
+func (*keyProbe) Err() error                  { return context.Canceled }
+func (p *keyProbe) Value(key any) any {
+	if p.key == nil {
+		p.key = key
+	}
+	return nil
+}
+
+// nodeValues is the node seen as the parent of its stdlib context: it passes
+// values through and has no cancellation of its own.
 type nodeValues node
 
 func (*nodeValues) Deadline() (time.Time, bool) { return time.Time{}, false }
@@ -63,42 +105,80 @@ func (*nodeValues) Done() <-chan struct{}       { return nil }
 func (*nodeValues) Err() error                  { return nil }
 func (v *nodeValues) Value(key any) any         { return v.parentCtx.Value(key) }
 
+// stdContext returns the node's stdlib context, making it if needed. Any
+// goroutine may call it. Against a concurrent cancel on the loop: cancel sets
+// the flags, then looks for the stdlib context; this publishes the context,
+// then looks at the flags; one of them, or both, cancels it (cause is written
+// before the flags, so it is seen with them).
+func (n *node) stdContext() context.Context {
+	if s := n.std.Load(); s != nil {
+		return s.ctx
+	}
+	s := &stdCtx{}
+	s.ctx, s.cancel = context.WithCancelCause((*nodeValues)(n))
+	if !n.std.CompareAndSwap(nil, s) {
+		return n.std.Load().ctx
+	}
+	if n.flags.Load()&flagCancelled != 0 {
+		s.cancel(n.cause)
+	}
+	return s.ctx
+}
+
 // Value returns the node itself for nodeKey and defers to the chain otherwise.
 func (n *node) Value(key any) any {
-	if key == nodeKey {
+	switch key {
+	case nodeKey:
 		return n
+	case cancelCtxKey:
+		return n.stdContext().Value(key)
 	}
-	return n.Context.Value(key)
+	return n.parentCtx.Value(key)
+}
+
+// Done returns a channel closed when the node is cancelled.
+func (n *node) Done() <-chan struct{} { return n.stdContext().Done() }
+
+// Err reports context.DeadlineExceeded when the node was cancelled by a
+// timeout, context.Canceled for any other cancellation, and nil before.
+func (n *node) Err() error {
+	switch f := n.flags.Load(); {
+	case f&flagCancelled == 0:
+		return nil
+	case f&flagDeadline != 0:
+		return context.DeadlineExceeded
+	}
+	return context.Canceled
 }
 
 // Deadline reports the earlier of the node's own deadline (a Timeout scope's,
 // on the loop's clock) and its parent's.
 func (n *node) Deadline() (time.Time, bool) {
 	d, ok := n.parentCtx.Deadline()
-	if ns := n.deadline.Load(); ns != noDeadline {
-		own := n.loop.timeAt(ns)
-		if !ok || own.Before(d) {
-			return own, true
+	if n.ext != nil {
+		if ns := n.ext.deadline.Load(); ns != noDeadline {
+			own := n.loop.timeAt(ns)
+			if !ok || own.Before(d) {
+				return own, true
+			}
 		}
 	}
 	return d, ok
 }
 
-// Err reports context.DeadlineExceeded when the node was cancelled by a
-// timeout, and context.Canceled for any other cancellation.
-func (n *node) Err() error {
-	err := n.Context.Err()
-	if err != nil && errors.Is(context.Cause(n.Context), context.DeadlineExceeded) {
-		return context.DeadlineExceeded
-	}
-	return err
-}
-
 func (n *node) String() string {
 	if n.task != nil {
-		return "aio.Task(" + n.task.name + ").Context"
+		return "aio.Task(" + n.task.Name() + ").Context"
 	}
 	return "aio.Scope.Context"
+}
+
+func (n *node) extra() *nodeExt {
+	if n.ext == nil {
+		n.ext = &nodeExt{}
+		n.ext.deadline.Store(noDeadline)
+	}
+	return n.ext
 }
 
 // nodeOf returns the nearest node of ctx, or nil.
@@ -116,9 +196,17 @@ func nodeOf(ctx context.Context) *node {
 // newNode makes a node of loop l under the context parent, whose nearest node
 // is pn (nil if none). It runs on the loop's goroutine.
 func (l *Loop) newNode(parent context.Context, pn *node, t *task) *node {
-	n := &node{loop: l, parentCtx: parent, task: t}
-	n.deadline.Store(noDeadline)
-	n.Context, n.cancelStd = context.WithCancelCause((*nodeValues)(n))
+	n := &node{}
+	l.initNode(n, parent, pn, t)
+	return n
+}
+
+// initNode sets n up as newNode does.
+func (l *Loop) initNode(n *node, parent context.Context, pn *node, t *task) {
+	n.loop, n.parentCtx, n.task = l, parent, t
+	if cancelCtxKey == nil {
+		n.stdContext()
+	}
 	if pn != nil && pn.loop != l {
 		pn = nil // another loop's context: its cancellation is foreign here
 	}
@@ -139,12 +227,11 @@ func (l *Loop) newNode(parent context.Context, pn *node, t *task) *node {
 		if parent.Err() != nil {
 			n.cancel(context.Cause(parent))
 		} else {
-			n.stopAfter = context.AfterFunc(parent, func() {
+			n.extra().stopAfter = context.AfterFunc(parent, func() {
 				_ = l.CallSoonThreadsafe(func() { n.cancel(context.Cause(parent)) })
 			})
 		}
 	}
-	return n
 }
 
 func (n *node) link(p *node) {
@@ -171,13 +258,15 @@ func (n *node) finish() {
 }
 
 func (n *node) detach() {
-	if n.stopAfter != nil {
-		n.stopAfter()
-		n.stopAfter = nil
-	}
-	if n.timer != nil {
-		n.timer.Cancel()
-		n.timer = nil
+	if x := n.ext; x != nil {
+		if x.stopAfter != nil {
+			x.stopAfter()
+			x.stopAfter = nil
+		}
+		if x.timer != nil {
+			x.timer.Cancel()
+			x.timer = nil
+		}
 	}
 	if !n.linked {
 		return
@@ -204,8 +293,15 @@ func (n *node) cancel(cause error) {
 	if n.cause != nil {
 		return
 	}
+	flags := uint32(flagCancelled)
+	if errors.Is(cause, context.DeadlineExceeded) {
+		flags |= flagDeadline
+	}
 	n.cause = cause
-	n.cancelStd(cause)
+	n.flags.Store(flags)
+	if s := n.std.Load(); s != nil {
+		s.cancel(cause)
+	}
 	for t := n.waiters; t != nil; t = t.parkNext {
 		t.wake()
 	}

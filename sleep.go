@@ -21,8 +21,8 @@ func Sleep(ctx context.Context, d time.Duration) error {
 		return c
 	}
 	l := t.loop
-	h := &t.sleep
-	h.loop = l
+	h := l.getTimer()
+	defer l.putTimer(h)
 	l.schedule(h, l.now()+int64(d), t)
 	for h.index >= 0 {
 		closing := t.park(&wc)
@@ -50,11 +50,11 @@ func Yield(ctx context.Context) error {
 	if c := wc.cause(); c != nil {
 		return c
 	}
-	t.state = stReady
+	t.phase = stReady
 	t.loop.ready.push(readyItem{t: t})
 	if !t.w.yield(struct{}{}) || t.loop.closing {
 		return ErrClosed
 	}
-	t.state = stRunning
+	t.phase = stRunning
 	return wc.cause()
 }

@@ -20,27 +20,23 @@ const (
 // task is the part of a Task that does not depend on its result type: what
 // the loop schedules.
 type task struct {
-	f     *fut     // the Task's future
-	body  taskBody // the Task itself
-	loop  *Loop
-	node  *node // the task's context
-	name  string
-	id    uint64
-	state taskState
-	w     *worker // the coroutine running the task, once it has started
+	fut                  // the task's future; fut.loop is the task's loop
+	body        taskBody // the Task itself
+	node        *node    // the task's context: ctx, or nil if the task never started
+	name        *string  // set by WithName
+	id          uint64
+	phase       taskState
+	closeAwaits uint16  // Awaits made while the loop is closing
+	foreignIdx  int32   // index in the loop's foreign list, while parked with a foreign context
+	w           *worker // the coroutine running the task, once it has started
 
 	wait     waiter // the task's entry in the list of the future it awaits
-	sleep    Handle // the timer of Sleep, reused
 	parkNode *node  // the node whose waiters list holds the task
 	parkPrev *task
 	parkNext *task
-	parkSeq  uint64 // counts suspensions, to drop stale wake-ups
-
-	foreignCtx               context.Context // the foreign context the task is parked with
-	foreignPrev, foreignNext *task           // the loop's list of tasks parked with foreign contexts
+	ctx      node // storage for node
 
 	prevAll, nextAll *task // the loop's list of live tasks
-	closeAwaits      int   // Awaits made while the loop is closing
 }
 
 // taskBody is what a *Task[T] gives its task: the function to run.
@@ -76,49 +72,58 @@ type AnyTask interface {
 // A task's methods belong to its loop's goroutine.
 type Task[T any] struct {
 	task
-	res Future[T]
-	fn  func(context.Context) (T, error)
+	value T
+	fn    func(context.Context) (T, error)
 }
 
 func (t *Task[T]) run(ctx context.Context) error {
 	v, err := t.fn(ctx)
-	t.res.value = v
+	t.value = v
 	return err
 }
 
-func (t *Task[T]) base() *fut { return &t.res.fut }
+func (t *Task[T]) base() *fut { return &t.fut }
 
 // Loop returns the loop the task runs on.
 func (t *Task[T]) Loop() *Loop { return t.loop }
 
 // Done reports whether the task has finished.
-func (t *Task[T]) Done() bool { return t.res.Done() }
+func (t *Task[T]) Done() bool { return t.fut.state != futPending }
 
 // Cancelled reports whether the task ended by cancellation: its function
 // returned an error that matches context.Canceled.
-func (t *Task[T]) Cancelled() bool { return t.res.Cancelled() }
+func (t *Task[T]) Cancelled() bool { return t.fut.state == futCancelled }
 
 // Result returns what the task's function returned; ErrNotDone while it runs.
-func (t *Task[T]) Result() (T, error) { return t.res.Result() }
+func (t *Task[T]) Result() (T, error) { return result(&t.fut, t.value) }
 
 // Err returns the task's error: nil while it runs or if it succeeded.
-func (t *Task[T]) Err() error { return t.res.Err() }
+func (t *Task[T]) Err() error { return t.fut.error() }
 
 // Await suspends the current task until t has finished and returns what its
 // function returned. If ctx is cancelled first, Await returns the cause and t
 // goes on running: awaiting a task never cancels it.
-func (t *Task[T]) Await(ctx context.Context) (T, error) { return t.res.Await(ctx) }
+func (t *Task[T]) Await(ctx context.Context) (T, error) {
+	if err := t.fut.await(ctx); err != nil {
+		var zero T
+		return zero, err
+	}
+	return t.value, t.fut.err
+}
 
 // OnDone schedules fn to run on the loop once the task has finished; see
 // [Future.OnDone].
-func (t *Task[T]) OnDone(fn func()) (stop func() bool) { return t.res.OnDone(fn) }
+func (t *Task[T]) OnDone(fn func()) (stop func() bool) { return t.fut.onDone(fn) }
 
 // Name returns the task's name: the one given with WithName, else Task-N.
 func (t *task) Name() string {
-	if t.name == "" && t.id != 0 {
-		t.name = "Task-" + strconv.FormatUint(t.id, 10)
+	if t.name != nil {
+		return *t.name
 	}
-	return t.name
+	if t.id == 0 {
+		return ""
+	}
+	return "Task-" + strconv.FormatUint(t.id, 10)
 }
 
 // Context returns the task's context: the context its function receives.
@@ -138,7 +143,7 @@ func (t *Task[T]) Cancel() bool { return t.CancelWithMessage("") }
 
 // CancelWithMessage is Cancel with a message carried by the CancelledError.
 func (t *Task[T]) CancelWithMessage(msg string) bool {
-	if t.state == stDone {
+	if t.phase == stDone {
 		return false
 	}
 	if t.node != nil {
@@ -151,7 +156,7 @@ func (t *Task[T]) CancelWithMessage(msg string) bool {
 type TaskOption func(*task)
 
 // WithName names the task (asyncio's name=); tasks are called Task-N otherwise.
-func WithName(name string) TaskOption { return func(t *task) { t.name = name } }
+func WithName(name string) TaskOption { return func(t *task) { t.name = &name } }
 
 // Spawn starts fn as a new task on the loop of ctx and returns at once
 // (asyncio's create_task); the task first runs on the loop's next pass.
@@ -168,8 +173,8 @@ func Spawn[T any](ctx context.Context, fn func(context.Context) (T, error), opts
 	t := newTask(fn)
 	n := nodeOf(ctx)
 	if n == nil {
-		t.task.state = stDone
-		t.res.complete(ErrNoTask)
+		t.task.phase = stDone
+		t.fut.complete(ErrNoTask)
 		return t
 	}
 	n.loop.start(&t.task, ctx, n, opts)
@@ -184,30 +189,29 @@ func Go(ctx context.Context, fn func(context.Context) error, opts ...TaskOption)
 
 func newTask[T any](fn func(context.Context) (T, error)) *Task[T] {
 	t := &Task[T]{fn: fn}
-	t.task.f = &t.res.fut
 	t.task.body = t
-	t.res.owner = &t.task
-	t.task.sleep.index = -1
+	t.fut.isTask = true
+	t.foreignIdx = -1
 	return t
 }
 
 // start schedules t on l with a context derived from parent.
 func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOption) {
 	t.loop = l
-	t.f.loop = l
 	l.nextID++
 	t.id = l.nextID
 	for _, o := range opts {
 		o(t)
 	}
 	if l.closing || l.closed {
-		t.state = stDone
-		t.f.complete(ErrClosed)
+		t.phase = stDone
+		t.complete(ErrClosed)
 		return
 	}
-	t.node = l.newNode(parent, pn, t)
+	t.node = &t.ctx
+	l.initNode(t.node, parent, pn, t)
 	l.addTask(t)
-	t.state = stReady
+	t.phase = stReady
 	l.ready.push(readyItem{t: t})
 }
 
@@ -272,17 +276,17 @@ func (t *task) execute() {
 // The task counts as cancelled if err is a cancellation, or is the cause its
 // context was cancelled with (a timeout's context.DeadlineExceeded, say).
 func (t *task) finish(err error) {
-	t.state = stDone
+	t.phase = stDone
 	t.loop.removeTask(t)
 	t.node.finish()
 	cancelled := isCancellation(err) || (err != nil && t.node.cause != nil && errors.Is(err, t.node.cause))
-	t.f.settle(err, cancelled)
+	t.settle(err, cancelled)
 }
 
 // wake makes a suspended task ready to run.
 func (t *task) wake() {
-	if t.state == stParked {
-		t.state = stReady
+	if t.phase == stParked {
+		t.phase = stReady
 		t.loop.ready.push(readyItem{t: t})
 	}
 }
@@ -323,19 +327,19 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 	case waitForeign:
 		// Cancellations made on the loop are seen when the loop next idles
 		// (see Loop.checkForeign); AfterFunc hears those made elsewhere.
-		t.loop.addForeign(t, wc.ctx)
-		seq, l := t.parkSeq, t.loop
+		l := t.loop
+		gen := l.addForeign(t, wc.ctx)
 		stop = context.AfterFunc(wc.ctx, func() {
 			_ = l.CallSoonThreadsafe(func() {
-				if t.parkSeq == seq {
-					t.wake()
+				if i := t.foreignIdx; i >= 0 && l.foreign[i].gen == gen {
+					t.wake() // still parked with that context
 				}
 			})
 		})
 	}
-	t.state = stParked
+	t.phase = stParked
 	ok := t.w.yield(struct{}{})
-	t.state = stRunning
+	t.phase = stRunning
 	if t.parkNode != nil {
 		t.parkNode.removeWaiter(t)
 	}
@@ -343,6 +347,5 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 		stop()
 		t.loop.removeForeign(t)
 	}
-	t.parkSeq++
 	return !ok || t.loop.closing
 }

@@ -89,7 +89,7 @@ func (g *TaskGroup) Go(fn func(ctx context.Context) error, opts ...TaskOption) *
 	if !t.Done() {
 		g.active++
 		w := &waiter{cb: g.onDone}
-		t.res.add(w)
+		t.fut.add(w)
 	}
 	return t
 }

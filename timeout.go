@@ -74,7 +74,10 @@ func TimeoutOf(ctx context.Context) *TimeoutScope {
 
 // When returns the deadline on the loop's clock, and false if there is none.
 func (s *TimeoutScope) When() (time.Time, bool) {
-	ns := s.n.deadline.Load()
+	ns := int64(noDeadline)
+	if s.n.ext != nil {
+		ns = s.n.ext.deadline.Load()
+	}
 	if ns == noDeadline {
 		return time.Time{}, false
 	}
@@ -100,22 +103,23 @@ func (s *TimeoutScope) rescheduleNs(ns int64) bool {
 	if n.cause != nil || n.done {
 		return false
 	}
-	if n.timer != nil {
-		n.timer.Cancel()
-		n.timer = nil
+	x := n.extra()
+	if x.timer != nil {
+		x.timer.Cancel()
+		x.timer = nil
 	}
-	n.deadline.Store(ns)
+	x.deadline.Store(ns)
 	if ns != noDeadline {
 		expire := func() {
-			n.timer = nil
+			x.timer = nil
 			n.expired = true
 			n.cancel(context.DeadlineExceeded)
 		}
 		if ns <= n.loop.now() {
 			// Already due: expire before the task's next step, as asyncio does.
-			n.timer = n.loop.CallSoon(expire)
+			x.timer = n.loop.CallSoon(expire)
 		} else {
-			n.timer = n.loop.callAtNs(ns, expire, nil)
+			x.timer = n.loop.callAtNs(ns, expire, nil)
 		}
 	}
 	return true
