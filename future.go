@@ -136,14 +136,15 @@ func (f *fut) await(ctx context.Context) error {
 
 // awaitIn is await for the running task t with a classified context.
 func (f *fut) awaitIn(t *task, wc *waitCtx) error {
-	t.wait.t = t
+	w := &t.w.wait
+	w.t = t
 	for f.state == futPending {
 		if c := wc.cause(); c != nil {
 			return c
 		}
-		f.add(&t.wait)
+		f.add(w)
 		closing := t.park(wc)
-		f.unlink(&t.wait)
+		f.unlink(w)
 		if closing {
 			return ErrClosed
 		}

@@ -149,6 +149,13 @@ func (r *ring) push(it readyItem) {
 	r.size++
 }
 
+func (r *ring) front() readyItem {
+	if r.size == 0 {
+		return readyItem{}
+	}
+	return r.buf[r.head]
+}
+
 func (r *ring) pop() readyItem {
 	it := r.buf[r.head]
 	r.buf[r.head] = readyItem{}

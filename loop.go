@@ -28,6 +28,7 @@ type Loop struct {
 	timers     timerHeap
 	seq        uint64
 	current    *task         // the task running now
+	passLeft   int           // items of the current pass not run yet
 	tasks      *task         // live tasks (list via prevAll/nextAll)
 	foreign    []foreignWait // tasks parked with contexts the loop does not own
 	foreignGen uint64
@@ -299,7 +300,8 @@ func (l *Loop) runOnce() {
 			}
 		}
 	}
-	for n := l.ready.size; n > 0; n-- {
+	for l.passLeft = l.ready.size; l.passLeft > 0; {
+		l.passLeft--
 		it := l.ready.pop()
 		switch {
 		case it.t != nil:

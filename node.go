@@ -38,9 +38,9 @@ type node struct {
 	first     *node // first child
 	prev      *node // siblings
 	next      *node
-	waiters   *task // tasks suspended with this context (list via parkPrev/parkNext)
-	task      *task // the task whose context this is; nil for scopes
-	cause     error // set once, on the loop, when cancelled
+	waiters   *worker // tasks suspended with this context (list via parkPrev/parkNext)
+	task      *task   // the task whose context this is; nil for scopes
+	cause     error   // set once, on the loop, when cancelled
 	ext       *nodeExt
 }
 
@@ -302,34 +302,34 @@ func (n *node) cancel(cause error) {
 	if s := n.std.Load(); s != nil {
 		s.cancel(cause)
 	}
-	for t := n.waiters; t != nil; t = t.parkNext {
-		t.wake()
+	for w := n.waiters; w != nil; w = w.parkNext {
+		w.t.wake()
 	}
 	for c := n.first; c != nil; c = c.next {
 		c.cancel(cause)
 	}
 }
 
-func (n *node) addWaiter(t *task) {
-	t.parkNode = n
-	t.parkPrev = nil
-	t.parkNext = n.waiters
+func (n *node) addWaiter(w *worker) {
+	w.parkNode = n
+	w.parkPrev = nil
+	w.parkNext = n.waiters
 	if n.waiters != nil {
-		n.waiters.parkPrev = t
+		n.waiters.parkPrev = w
 	}
-	n.waiters = t
+	n.waiters = w
 }
 
-func (n *node) removeWaiter(t *task) {
-	if t.parkPrev != nil {
-		t.parkPrev.parkNext = t.parkNext
+func (n *node) removeWaiter(w *worker) {
+	if w.parkPrev != nil {
+		w.parkPrev.parkNext = w.parkNext
 	} else {
-		n.waiters = t.parkNext
+		n.waiters = w.parkNext
 	}
-	if t.parkNext != nil {
-		t.parkNext.parkPrev = t.parkPrev
+	if w.parkNext != nil {
+		w.parkNext.parkPrev = w.parkPrev
 	}
-	t.parkPrev, t.parkNext, t.parkNode = nil, nil, nil
+	w.parkPrev, w.parkNext, w.parkNode = nil, nil, nil
 }
 
 // waitCtx is a context classified for waiting: how its cancellation reaches a

@@ -29,12 +29,7 @@ type task struct {
 	closeAwaits uint16  // Awaits made while the loop is closing
 	foreignIdx  int32   // index in the loop's foreign list, while parked with a foreign context
 	w           *worker // the coroutine running the task, once it has started
-
-	wait     waiter // the task's entry in the list of the future it awaits
-	parkNode *node  // the node whose waiters list holds the task
-	parkPrev *task
-	parkNext *task
-	ctx      node // storage for node
+	ctx         node    // storage for node
 
 	prevAll, nextAll *task // the loop's list of live tasks
 }
@@ -322,7 +317,7 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 	switch wc.mode {
 	case waitNode:
 		if wc.n.cause == nil {
-			wc.n.addWaiter(t)
+			wc.n.addWaiter(t.w)
 		}
 	case waitForeign:
 		// Cancellations made on the loop are seen when the loop next idles
@@ -340,8 +335,8 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 	t.phase = stParked
 	ok := t.w.yield(struct{}{})
 	t.phase = stRunning
-	if t.parkNode != nil {
-		t.parkNode.removeWaiter(t)
+	if w := t.w; w.parkNode != nil {
+		w.parkNode.removeWaiter(w)
 	}
 	if stop != nil {
 		stop()
