@@ -42,6 +42,18 @@ func Sleep(ctx context.Context, d time.Duration) error {
 // current task on the loop's next pass (asyncio.sleep(0)). It returns the
 // cancellation's cause if ctx is cancelled.
 func Yield(ctx context.Context) error {
+	// The common case, kept short: a task yielding with its own context.
+	if n, ok := ctx.(*node); ok {
+		l := n.loop
+		if t := l.current; t != nil && !l.closing && n.cause == nil {
+			t.phase = stReady
+			l.ready.push(readyItem{t: t})
+			if !t.w.yield(struct{}{}) || l.closing {
+				return ErrClosed
+			}
+			return n.cause
+		}
+	}
 	t, n, err := enter(ctx)
 	if err != nil {
 		return err
