@@ -19,9 +19,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"runtime"
-	"strconv"
-	"strings"
-	"syscall"
 	"time"
 
 	"github.com/aio-go/aio"
@@ -68,10 +65,8 @@ func timers(ctx context.Context) (map[string]any, error) {
 	if _, err := aio.Gather(ctx, ts...); err != nil {
 		return nil, err
 	}
-	var ru syscall.Rusage
-	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
 	return map[string]any{"wall_ms": float64(time.Since(start).Microseconds()) / 1000,
-		"peak_rss_mib": float64(ru.Maxrss) / 1024}, nil
+		"peak_rss_mib": float64(peakRSS()) / (1 << 20)}, nil
 }
 
 func idle(ctx context.Context) (map[string]any, error) {
@@ -92,12 +87,6 @@ func idle(ctx context.Context) (map[string]any, error) {
 		return nil, err
 	}
 	return map[string]any{"bytes_per_task": float64(after-before) / n, "base_rss_mib": float64(before) / (1 << 20)}, nil
-}
-
-func rss() int64 {
-	b, _ := os.ReadFile("/proc/self/statm")
-	pages, _ := strconv.ParseInt(strings.Fields(string(b))[1], 10, 64)
-	return pages * int64(os.Getpagesize())
 }
 
 func main() {
