@@ -1,0 +1,244 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aio-go/aio"
+)
+
+// virtual runs the examples on a virtual clock: sleeps take no real time and
+// the output is the same on every run.
+var virtual = aio.WithClock(aio.NewVirtualClock(time.Time{}))
+
+// elapsed is the time on the loop's clock since start.
+func elapsed(ctx context.Context, start time.Time) time.Duration {
+	return aio.LoopOf(ctx).Now().Sub(start)
+}
+
+func ExampleRun() {
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		fmt.Println("Hello ...")
+		if err := aio.Sleep(ctx, time.Second); err != nil {
+			return err
+		}
+		fmt.Println("... World!")
+		return nil
+	}, virtual)
+	fmt.Println("err:", err)
+	// Output:
+	// Hello ...
+	// ... World!
+	// err: <nil>
+}
+
+func ExampleSpawn() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		start := aio.LoopOf(ctx).Now()
+		sayAfter := func(d time.Duration, what string) func(context.Context) (string, error) {
+			return func(ctx context.Context) (string, error) {
+				err := aio.Sleep(ctx, d)
+				return what, err
+			}
+		}
+		t1 := aio.Spawn(ctx, sayAfter(2*time.Second, "hello"))
+		t2 := aio.Spawn(ctx, sayAfter(time.Second, "world"))
+		a, _ := t1.Await(ctx)
+		b, _ := t2.Await(ctx)
+		fmt.Println(a, b, "after", elapsed(ctx, start))
+		return nil
+	}, virtual)
+	// Output: hello world after 2s
+}
+
+func ExampleGather() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		square := func(n int) *aio.Task[int] {
+			return aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+				err := aio.Sleep(ctx, time.Duration(n)*time.Second)
+				return n * n, err
+			})
+		}
+		results, err := aio.Gather(ctx, square(3), square(1), square(2))
+		fmt.Println(results, err)
+		return nil
+	}, virtual)
+	// Output: [9 1 4] <nil>
+}
+
+func ExampleGatherAll() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		ok := aio.Spawn(ctx, func(context.Context) (string, error) { return "fine", nil })
+		bad := aio.Spawn(ctx, func(context.Context) (string, error) { return "", errors.New("broken") })
+		results, _ := aio.GatherAll(ctx, ok, bad)
+		for _, r := range results {
+			fmt.Printf("%q %v\n", r.Value, r.Err)
+		}
+		return nil
+	}, virtual)
+	// Output:
+	// "fine" <nil>
+	// "" broken
+}
+
+func ExampleGroup() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		err := aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+			g.Go(func(ctx context.Context) error {
+				return aio.Sleep(ctx, time.Hour) // cancelled when its sibling fails
+			})
+			g.Go(func(ctx context.Context) error {
+				aio.Sleep(ctx, time.Second)
+				return errors.New("disk full")
+			})
+			return nil
+		})
+		fmt.Println(err)
+		return nil
+	}, virtual)
+	// Output: disk full
+}
+
+func ExampleTimeout() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		err := aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
+			return aio.Sleep(ctx, time.Hour)
+		})
+		fmt.Println(errors.Is(err, context.DeadlineExceeded))
+		return nil
+	}, virtual)
+	// Output: true
+}
+
+func ExampleTimeoutOf() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		start := aio.LoopOf(ctx).Now()
+		aio.TimeoutAt(ctx, time.Time{}, func(ctx context.Context) error { // no deadline yet
+			aio.TimeoutOf(ctx).Reschedule(start.Add(3 * time.Second))
+			return aio.Sleep(ctx, time.Hour)
+		})
+		fmt.Println("gave up after", elapsed(ctx, start))
+		return nil
+	}, virtual)
+	// Output: gave up after 3s
+}
+
+func ExampleWaitFor() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		start := aio.LoopOf(ctx).Now()
+		_, err := aio.WaitFor(ctx, time.Second, func(ctx context.Context) (int, error) {
+			defer func() {
+				// Cleanup that awaits, out of the cancellation's reach.
+				aio.Sleep(context.WithoutCancel(ctx), 5*time.Second)
+			}()
+			return 0, aio.Sleep(ctx, time.Hour)
+		})
+		fmt.Println(err, "after", elapsed(ctx, start))
+		return nil
+	}, virtual)
+	// Output: context deadline exceeded after 6s
+}
+
+func ExampleShield() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		start := aio.LoopOf(ctx).Now()
+		_, err := aio.WaitFor(ctx, time.Second, func(ctx context.Context) (string, error) {
+			return aio.Shield(ctx, func(ctx context.Context) (string, error) {
+				err := aio.Sleep(ctx, 5*time.Second)
+				fmt.Println("important task finished after", elapsed(ctx, start))
+				return "saved", err
+			})
+		})
+		fmt.Println(err, "after", elapsed(ctx, start))
+		return aio.Sleep(ctx, 10*time.Second)
+	}, virtual)
+	// Output:
+	// context deadline exceeded after 1s
+	// important task finished after 5s
+}
+
+func ExampleAsCompleted() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		after := func(s int) *aio.Task[int] {
+			return aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+				return s, aio.Sleep(ctx, time.Duration(s)*time.Second)
+			})
+		}
+		for v, err := range aio.AsCompleted(ctx, after(3), after(1), after(2)) {
+			fmt.Println(v, err)
+		}
+		return nil
+	}, virtual)
+	// Output:
+	// 1 <nil>
+	// 2 <nil>
+	// 3 <nil>
+}
+
+func ExampleWait() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		fast := aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, time.Second) })
+		slow := aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, time.Hour) })
+		done, pending, _ := aio.Wait(ctx, aio.FirstCompleted, 0, fast, slow)
+		fmt.Println(len(done), len(pending), done[0] == fast)
+		slow.Cancel()
+		return nil
+	}, virtual)
+	// Output: 1 1 true
+}
+
+func ExampleTask_Cancel() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		t := aio.Go(ctx, func(ctx context.Context) error {
+			err := aio.Sleep(ctx, time.Hour)
+			fmt.Println("sleep:", err)
+			return err
+		})
+		aio.Sleep(ctx, time.Second)
+		t.CancelWithMessage("shutting down")
+		_, err := t.Await(ctx)
+		fmt.Println(t.Cancelled(), errors.Is(err, context.Canceled))
+		return nil
+	}, virtual)
+	// Output:
+	// sleep: aio: cancelled: shutting down
+	// true true
+}
+
+func ExampleNewFuture() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		f := aio.NewFuture[string](ctx)
+		aio.LoopOf(ctx).CallLater(time.Second, func() { f.SetResult("ready") })
+		v, err := f.Await(ctx)
+		fmt.Println(v, err)
+		return nil
+	}, virtual)
+	// Output: ready <nil>
+}
+
+func ExampleLoop_CallSoonThreadsafe() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		loop := aio.LoopOf(ctx)
+		f := aio.NewFuture[int](ctx)
+		go func() { // another goroutine hands its result to the loop
+			loop.CallSoonThreadsafe(func() { f.SetResult(42) })
+		}()
+		v, _ := f.Await(ctx)
+		fmt.Println(v)
+		return nil
+	}, virtual)
+	// Output: 42
+}
+
+func ExampleLoop_RunUntilComplete() {
+	loop := aio.NewLoop(virtual)
+	defer loop.Close()
+	t := aio.Spawn(loop.Context(), func(ctx context.Context) (int, error) {
+		return 3 + 5, aio.Sleep(ctx, time.Second)
+	})
+	loop.RunUntilComplete(t)
+	fmt.Println(t.Result())
+	// Output: 8 <nil>
+}
