@@ -1,0 +1,343 @@
+// Command tour runs the examples of the asyncio lecture
+// (../shared/seed/asyncio-lecture.txt) with aio, chapter by chapter.
+//
+//	go run ./examples/tour            # every chapter, on a virtual clock
+//	go run ./examples/tour -real      # on the real clock (takes about 40 s)
+//	go run ./examples/tour -chapter gather
+//
+// Each line is stamped with the time elapsed on the loop's clock, in place of
+// the lecture's time.strftime('%X').
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/aio-go/aio"
+)
+
+// chapter is one section of the lecture. run is main's body under aio.Run;
+// a chapter that drives a loop by hand has raw instead.
+type chapter struct {
+	name, title string
+	run         func(ctx context.Context) error
+	raw         func(opts ...aio.Option) error
+}
+
+var chapters = []chapter{
+	{"event-loop", "Event loop: print_sum awaits compute", nil, eventLoop},
+	{"sleep", "Event loop: sleep is a future completed by call_later", sleepFromFuture, nil},
+	{"hello", "Modern asyncio: hello world", hello, nil},
+	{"say-after", "Scheduling coroutines: awaited in turn, then as tasks", sayAfter, nil},
+	{"gather", "asyncio.gather", gather, nil},
+	{"taskgroup", "asyncio.TaskGroup", taskGroup, nil},
+	{"wait-for", "Waiting & timeouts: wait_for(eternity(), timeout=1)", waitFor, nil},
+	{"cancel", "Cancelling coroutines: cleanup that awaits", cancelCleanup, nil},
+	{"shield", "Shielding coroutines from cancellation", shield, nil},
+	{"as-completed", "as_completed", asCompleted, nil},
+}
+
+var (
+	out   io.Writer = os.Stdout
+	start time.Time // the current chapter's start on the loop's clock
+)
+
+func main() {
+	real := flag.Bool("real", false, "run on the real clock instead of a virtual one")
+	only := flag.String("chapter", "", "run only this chapter (see -list)")
+	list := flag.Bool("list", false, "list the chapters")
+	flag.Parse()
+	if *list {
+		for _, c := range chapters {
+			fmt.Printf("%-13s %s\n", c.name, c.title)
+		}
+		return
+	}
+	if err := tour(*only, *real); err != nil {
+		fmt.Fprintln(os.Stderr, "tour:", err)
+		os.Exit(1)
+	}
+}
+
+// tour runs the chapters (or only one) and prints to out.
+func tour(only string, real bool) error {
+	ran := false
+	for _, c := range chapters {
+		if only != "" && only != c.name {
+			continue
+		}
+		ran = true
+		fmt.Fprintf(out, "\n== %s ==\n", c.title)
+		var opts []aio.Option
+		if !real {
+			opts = append(opts, aio.WithClock(aio.NewVirtualClock(time.Time{})))
+		}
+		var err error
+		if c.raw != nil {
+			err = c.raw(opts...)
+		} else {
+			err = aio.Run(context.Background(), func(ctx context.Context) error {
+				start = aio.LoopOf(ctx).Now()
+				return c.run(ctx)
+			}, opts...)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", c.name, err)
+		}
+	}
+	if !ran {
+		return fmt.Errorf("no chapter %q (see -list)", only)
+	}
+	return nil
+}
+
+// say prints a line stamped with the loop time elapsed in this chapter.
+func say(ctx context.Context, format string, args ...any) {
+	d := aio.LoopOf(ctx).Now().Sub(start).Round(time.Millisecond)
+	fmt.Fprintf(out, "[%5s] %s\n", d, fmt.Sprintf(format, args...))
+}
+
+// compute is the lecture's `async def compute(a, b)`: in Go, a function that
+// takes a context. Awaiting it is calling it.
+func compute(ctx context.Context, a, b int) (int, error) {
+	say(ctx, "Compute...")
+	if err := aio.Sleep(ctx, time.Second); err != nil {
+		return 0, err
+	}
+	return a + b, nil
+}
+
+func eventLoop(opts ...aio.Option) error {
+	// loop.run_until_complete(print_sum(1, 2)), on a loop driven by hand.
+	loop := aio.NewLoop(opts...)
+	defer loop.Close()
+	start = loop.Now()
+	printSum := aio.Go(loop.Context(), func(ctx context.Context) error {
+		result, err := compute(ctx, 1, 2) // await compute(a, b)
+		if err != nil {
+			return err
+		}
+		say(ctx, "%d + %d = %d", 1, 2, result)
+		return nil
+	})
+	if err := loop.RunUntilComplete(printSum); err != nil {
+		return err
+	}
+	return printSum.Err()
+}
+
+// sleep is the lecture's simplified asyncio.sleep: a future that a timer
+// callback completes.
+func sleep(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return aio.Yield(ctx) // __sleep0: let the other tasks run
+	}
+	loop := aio.LoopOf(ctx)
+	future := aio.NewFuture[struct{}](ctx)
+	loop.CallLater(d, func() { future.SetResult(struct{}{}) })
+	_, err := future.Await(ctx)
+	return err
+}
+
+func sleepFromFuture(ctx context.Context) error {
+	say(ctx, "sleeping 2 s on a future")
+	if err := sleep(ctx, 2*time.Second); err != nil {
+		return err
+	}
+	say(ctx, "woken by call_later")
+	return nil
+}
+
+func hello(ctx context.Context) error {
+	say(ctx, "Hello ...")
+	if err := aio.Sleep(ctx, time.Second); err != nil {
+		return err
+	}
+	say(ctx, "... World!")
+	return nil
+}
+
+func sayAfterFn(ctx context.Context, d time.Duration, what string) error {
+	say(ctx, "wait for %v", d)
+	if err := aio.Sleep(ctx, d); err != nil {
+		return err
+	}
+	say(ctx, "%s", what)
+	return nil
+}
+
+func sayAfter(ctx context.Context) error {
+	say(ctx, "started (awaited in turn)")
+	if err := sayAfterFn(ctx, time.Second, "hello"); err != nil {
+		return err
+	}
+	if err := sayAfterFn(ctx, 2*time.Second, "world"); err != nil {
+		return err
+	}
+	say(ctx, "finished: 3 s")
+
+	t0 := aio.LoopOf(ctx).Now()
+	task1 := aio.Go(ctx, func(ctx context.Context) error { return sayAfterFn(ctx, 2*time.Second, "hello") })
+	task2 := aio.Go(ctx, func(ctx context.Context) error { return sayAfterFn(ctx, time.Second, "world") })
+	say(ctx, "started (as two tasks)")
+	if _, err := task1.Await(ctx); err != nil {
+		return err
+	}
+	if _, err := task2.Await(ctx); err != nil {
+		return err
+	}
+	say(ctx, "finished: %v", aio.LoopOf(ctx).Now().Sub(t0))
+	return nil
+}
+
+func factorial(ctx context.Context, name string, number int) (int, error) {
+	result := 1
+	for i := 2; i <= number; i++ {
+		say(ctx, "Task %s: Compute factorial(%d)...", name, i)
+		if err := aio.Sleep(ctx, time.Second); err != nil {
+			return 0, err
+		}
+		result *= i
+	}
+	say(ctx, "Task %s: factorial(%d) = %d", name, number, result)
+	return result, nil
+}
+
+func gather(ctx context.Context) error {
+	fact := func(name string, n int) *aio.Task[int] {
+		return aio.Spawn(ctx, func(ctx context.Context) (int, error) { return factorial(ctx, name, n) })
+	}
+	results, err := aio.Gather(ctx, fact("A", 2), fact("B", 3), fact("C", 4))
+	say(ctx, "gather: %v %v", results, err)
+	// return_exceptions=True: every result and error, in order.
+	failing := aio.Spawn(ctx, func(context.Context) (int, error) { return 0, errors.New("no factorial for you") })
+	all, _ := aio.GatherAll(ctx, fact("D", 2), failing)
+	say(ctx, "gather(return_exceptions=True): %+v", all)
+	return err
+}
+
+func taskGroup(ctx context.Context) error {
+	err := aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+		for _, c := range []struct {
+			name string
+			n    int
+		}{{"A", 2}, {"B", 3}, {"C", 4}} {
+			tg.Go(func(ctx context.Context) error {
+				_, err := factorial(ctx, c.name, c.n)
+				return err
+			})
+		}
+		say(ctx, "tasks pending to start")
+		return nil
+	})
+	say(ctx, "tasks complete")
+	if err != nil {
+		return err
+	}
+	// The first failure cancels the others; every error comes back.
+	err = aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+		tg.Go(func(ctx context.Context) error {
+			if err := aio.Sleep(ctx, time.Hour); err != nil {
+				say(ctx, "sibling cancelled: %v", err)
+				return err
+			}
+			return nil
+		})
+		tg.Go(func(ctx context.Context) error {
+			aio.Sleep(ctx, time.Second)
+			return errors.New("division by zero")
+		})
+		return nil
+	})
+	say(ctx, "group failed with: %v", err)
+	return nil
+}
+
+func waitFor(ctx context.Context) error {
+	eternity := func(ctx context.Context) (struct{}, error) {
+		if err := aio.Sleep(ctx, time.Hour); err != nil {
+			return struct{}{}, err
+		}
+		say(ctx, "yay!")
+		return struct{}{}, nil
+	}
+	if _, err := aio.WaitFor(ctx, time.Second, eternity); errors.Is(err, context.DeadlineExceeded) {
+		say(ctx, "timeout!")
+	}
+	return nil
+}
+
+func cancelCleanup(ctx context.Context) error {
+	anotherEternity := func(ctx context.Context) (_ struct{}, err error) {
+		defer func() {
+			say(ctx, "cancelled")
+			// ctx is cancelled now; cleanup awaits with a context that is not.
+			if e := aio.Sleep(context.WithoutCancel(ctx), 5*time.Second); e != nil {
+				err = e
+			}
+		}()
+		if err := aio.Sleep(ctx, time.Hour); err != nil {
+			return struct{}{}, err
+		}
+		say(ctx, "yay!")
+		return struct{}{}, nil
+	}
+	say(ctx, "started")
+	if _, err := aio.WaitFor(ctx, time.Second, anotherEternity); errors.Is(err, context.DeadlineExceeded) {
+		say(ctx, "timeout!")
+	}
+	say(ctx, "finished: 1 s of timeout plus 5 s of cleanup")
+	return nil
+}
+
+func shield(ctx context.Context) error {
+	var important *aio.Task[struct{}]
+	importantTask := func(ctx context.Context) (struct{}, error) {
+		important = aio.CurrentTask(ctx).(*aio.Task[struct{}])
+		say(ctx, "important task started")
+		if err := aio.Sleep(ctx, 5*time.Second); err != nil {
+			return struct{}{}, err
+		}
+		say(ctx, "important task finished")
+		return struct{}{}, nil
+	}
+	say(ctx, "started")
+	_, err := aio.WaitFor(ctx, time.Second, func(ctx context.Context) (struct{}, error) {
+		return aio.Shield(ctx, importantTask)
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		say(ctx, "timeout!")
+	}
+	say(ctx, "finished")
+	// In the notebook the loop keeps running; a program waits for the task.
+	_, err = important.Await(ctx)
+	return err
+}
+
+func asCompleted(ctx context.Context) error {
+	type pair struct{ number, result int }
+	fact := func(number int) *aio.Task[pair] {
+		return aio.Spawn(ctx, func(ctx context.Context) (pair, error) {
+			result := 1
+			for i := 2; i <= number; i++ {
+				if err := aio.Sleep(ctx, time.Second); err != nil {
+					return pair{}, err
+				}
+				result *= i
+			}
+			return pair{number, result}, nil
+		})
+	}
+	for p, err := range aio.AsCompleted(ctx, fact(4), fact(3), fact(5), fact(2)) {
+		if err != nil {
+			return err
+		}
+		say(ctx, "Factorial(%d) = %d", p.number, p.result)
+	}
+	return nil
+}

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/tour.golden")
+
+// TestTour runs every chapter on the virtual clock and compares the output,
+// timings included, with testdata/tour.golden.
+func TestTour(t *testing.T) {
+	var buf bytes.Buffer
+	out = &buf
+	defer func() { out = os.Stdout }()
+	if err := tour("", false); err != nil {
+		t.Fatal(err)
+	}
+	if *update {
+		os.WriteFile("testdata/tour.golden", buf.Bytes(), 0o644)
+	}
+	want, err := os.ReadFile("testdata/tour.golden")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("tour output differs from testdata/tour.golden:\n%s", buf.String())
+	}
+}
+
+func TestTourUnknownChapter(t *testing.T) {
+	if err := tour("no-such-chapter", false); err == nil {
+		t.Fatal("no error for an unknown chapter")
+	}
+}
