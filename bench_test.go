@@ -10,28 +10,40 @@ import (
 	"github.com/aio-go/aio"
 )
 
-// BenchmarkSpawn spawns b.N no-op tasks, then awaits them all with Gather.
+// batch is how many tasks the spawn benchmarks start before awaiting them;
+// ns/op is per task.
+const batch = 1000
+
+// BenchmarkSpawn spawns no-op tasks in batches, then awaits each batch with
+// Gather.
 func BenchmarkSpawn(b *testing.B) {
 	aio.Run(context.Background(), func(ctx context.Context) error {
 		noop := func(context.Context) (struct{}, error) { return struct{}{}, nil }
-		ts := make([]aio.Awaitable[struct{}], b.N)
-		b.ResetTimer()
-		for i := range ts {
-			ts[i] = aio.Spawn(ctx, noop)
+		ts := make([]aio.Awaitable[struct{}], batch)
+		for b.Loop() {
+			for i := range ts {
+				ts[i] = aio.Spawn(ctx, noop)
+			}
+			if _, err := aio.Gather(ctx, ts...); err != nil {
+				return err
+			}
 		}
-		_, err := aio.Gather(ctx, ts...)
-		return err
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
+		return nil
 	})
 }
 
 // BenchmarkSpawnGoroutines is the peer: a goroutine per task and a WaitGroup.
 func BenchmarkSpawnGoroutines(b *testing.B) {
 	var wg sync.WaitGroup
-	wg.Add(b.N)
-	for range b.N {
-		go wg.Done()
+	for b.Loop() {
+		wg.Add(batch)
+		for range batch {
+			go wg.Done()
+		}
+		wg.Wait()
 	}
-	wg.Wait()
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
 }
 
 // BenchmarkYield is one task yielding to the loop (asyncio.sleep(0)).

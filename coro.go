@@ -23,6 +23,7 @@ type worker struct {
 	wait               waiter  // the entry in the list of the future the task awaits
 	parkNode           *node   // the node whose waiters list holds the task
 	parkPrev, parkNext *worker // that list
+	foreignIdx         int32   // index in the loop's foreign list, or -1
 }
 
 func (l *Loop) getWorker() *worker {
@@ -32,7 +33,7 @@ func (l *Loop) getWorker() *worker {
 		l.idle = l.idle[:n-1]
 		return w
 	}
-	w := &worker{loop: l}
+	w := &worker{loop: l, foreignIdx: -1}
 	w.next, w.stop = iter.Pull(w.run)
 	return w
 }

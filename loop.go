@@ -415,18 +415,18 @@ type foreignWait struct {
 
 func (l *Loop) addForeign(t *task, ctx context.Context) uint64 {
 	l.foreignGen++
-	t.foreignIdx = int32(len(l.foreign))
+	t.w.foreignIdx = int32(len(l.foreign))
 	l.foreign = append(l.foreign, foreignWait{t, ctx, l.foreignGen})
 	return l.foreignGen
 }
 
 func (l *Loop) removeForeign(t *task) {
-	i, last := t.foreignIdx, len(l.foreign)-1
+	i, last := t.w.foreignIdx, len(l.foreign)-1
 	l.foreign[i] = l.foreign[last]
-	l.foreign[i].t.foreignIdx = i
+	l.foreign[i].t.w.foreignIdx = i
 	l.foreign[last] = foreignWait{}
 	l.foreign = l.foreign[:last]
-	t.foreignIdx = -1
+	t.w.foreignIdx = -1
 }
 
 func (l *Loop) addTask(t *task) {

@@ -53,6 +53,7 @@ type stdCtx struct {
 // nodeExt holds what only some nodes need: a deadline and its timer, or the
 // registration with a parent context the tree does not own.
 type nodeExt struct {
+	name      string       // a task's name, given with WithName
 	deadline  atomic.Int64 // loop time in ns; noDeadline if none
 	timer     *Handle
 	stopAfter func() bool

@@ -20,16 +20,13 @@ const (
 // task is the part of a Task that does not depend on its result type: what
 // the loop schedules.
 type task struct {
-	fut                  // the task's future; fut.loop is the task's loop
-	body        taskBody // the Task itself
-	node        *node    // the task's context: ctx, or nil if the task never started
-	name        *string  // set by WithName
-	id          uint64
-	phase       taskState
-	closeAwaits uint16  // Awaits made while the loop is closing
-	foreignIdx  int32   // index in the loop's foreign list, while parked with a foreign context
-	w           *worker // the coroutine running the task, once it has started
-	ctx         node    // storage for node
+	fut                   // the task's future; fut.loop is the task's loop
+	body        taskBody  // the Task itself
+	phase       taskState // where the task is in its life
+	closeAwaits uint16    // Awaits made while the loop is closing
+	id          uint32    // numbers the default name
+	w           *worker   // the coroutine running the task, once it has started
+	node        node      // the task's context (node.loop is nil if the task never started)
 
 	prevAll, nextAll *task // the loop's list of live tasks
 }
@@ -112,21 +109,21 @@ func (t *Task[T]) OnDone(fn func()) (stop func() bool) { return t.fut.onDone(fn)
 
 // Name returns the task's name: the one given with WithName, else Task-N.
 func (t *task) Name() string {
-	if t.name != nil {
-		return *t.name
+	if x := t.node.ext; x != nil && x.name != "" {
+		return x.name
 	}
 	if t.id == 0 {
 		return ""
 	}
-	return "Task-" + strconv.FormatUint(t.id, 10)
+	return "Task-" + strconv.FormatUint(uint64(t.id), 10)
 }
 
 // Context returns the task's context: the context its function receives.
 func (t *task) Context() context.Context {
-	if t.node == nil {
+	if t.node.loop == nil {
 		return nil
 	}
-	return t.node
+	return &t.node
 }
 
 // Cancel requests the task's cancellation (asyncio's Task.cancel): its context
@@ -141,7 +138,7 @@ func (t *Task[T]) CancelWithMessage(msg string) bool {
 	if t.phase == stDone {
 		return false
 	}
-	if t.node != nil {
+	if t.node.loop != nil {
 		t.node.cancel(&CancelledError{Msg: msg})
 	}
 	return true
@@ -151,7 +148,7 @@ func (t *Task[T]) CancelWithMessage(msg string) bool {
 type TaskOption func(*task)
 
 // WithName names the task (asyncio's name=); tasks are called Task-N otherwise.
-func WithName(name string) TaskOption { return func(t *task) { t.name = &name } }
+func WithName(name string) TaskOption { return func(t *task) { t.node.extra().name = name } }
 
 // Spawn starts fn as a new task on the loop of ctx and returns at once
 // (asyncio's create_task); the task first runs on the loop's next pass.
@@ -186,7 +183,6 @@ func newTask[T any](fn func(context.Context) (T, error)) *Task[T] {
 	t := &Task[T]{fn: fn}
 	t.task.body = t
 	t.fut.isTask = true
-	t.foreignIdx = -1
 	return t
 }
 
@@ -194,7 +190,7 @@ func newTask[T any](fn func(context.Context) (T, error)) *Task[T] {
 func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOption) {
 	t.loop = l
 	l.nextID++
-	t.id = l.nextID
+	t.id = uint32(l.nextID)
 	for _, o := range opts {
 		o(t)
 	}
@@ -203,8 +199,7 @@ func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOptio
 		t.complete(ErrClosed)
 		return
 	}
-	t.node = &t.ctx
-	l.initNode(t.node, parent, pn, t)
+	l.initNode(&t.node, parent, pn, t)
 	l.addTask(t)
 	t.phase = stReady
 	l.ready.push(readyItem{t: t})
@@ -262,7 +257,7 @@ func (t *task) execute() {
 	if c := t.node.cause; c != nil {
 		err = c // cancelled before it started: the function never runs
 	} else {
-		err = t.body.run(t.node)
+		err = t.body.run(&t.node)
 	}
 	returned = true
 }
@@ -326,7 +321,7 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 		gen := l.addForeign(t, wc.ctx)
 		stop = context.AfterFunc(wc.ctx, func() {
 			_ = l.CallSoonThreadsafe(func() {
-				if i := t.foreignIdx; i >= 0 && l.foreign[i].gen == gen {
+				if w := t.w; w != nil && w.foreignIdx >= 0 && l.foreign[w.foreignIdx].gen == gen {
 					t.wake() // still parked with that context
 				}
 			})
