@@ -20,10 +20,12 @@ type worker struct {
 
 	// What a suspended task needs lives here, with its stack, rather than in
 	// every task: tasks that never suspend do not pay for it.
-	wait               waiter  // the entry in the list of the future the task awaits
-	parkNode           *node   // the node whose waiters list holds the task
-	parkPrev, parkNext *worker // that list
-	foreignIdx         int32   // index in the loop's foreign list, or -1
+	wait               waiter   // the entry in the list of the future the task awaits
+	parkNode           *node    // the node whose waiters list holds the task
+	parkPrev, parkNext *worker  // that list
+	foreignIdx         int32    // index in the loop's foreign list, or -1
+	abortQ             *waitq   // the queue the task waits in, if any,
+	abortW             *qwaiter // and its entry there
 }
 
 func (l *Loop) getWorker() *worker {

@@ -28,6 +28,11 @@ var (
 	// exits too, after the loop is closed, as iter.Pull propagates Goexit.
 	ErrGoexit = errors.New("aio: task called runtime.Goexit")
 
+	// ErrOtherLoop is returned when an object that belongs to one loop (a
+	// future, a lock, a queue) is awaited from a task of another.
+	ErrOtherLoop = errors.New("aio: used from a loop it does not belong to")
+
+	errOtherLoop = ErrOtherLoop
 	errAwaitSelf = errors.New("aio: a task cannot await itself")
 )
 

@@ -277,8 +277,6 @@ func (l *Loop) RunUntilComplete(w Waitable) error {
 	return nil
 }
 
-var errOtherLoop = errors.New("aio: the future belongs to another loop")
-
 // runOnce is one iteration of the loop: wait for something to do, move due
 // timers to the ready queue, then run what was ready at the start of the pass.
 // What becomes ready during the pass runs in the next one.
@@ -399,7 +397,7 @@ func (l *Loop) checkForeign() bool {
 	woke := false
 	for _, fw := range l.foreign {
 		if fw.ctx.Err() != nil && fw.t.phase == stParked {
-			fw.t.wake()
+			fw.t.cancelWake()
 			woke = true
 		}
 	}

@@ -304,7 +304,7 @@ func (n *node) cancel(cause error) {
 		s.cancel(cause)
 	}
 	for w := n.waiters; w != nil; w = w.parkNext {
-		w.t.wake()
+		w.t.cancelWake()
 	}
 	for c := n.first; c != nil; c = c.next {
 		c.cancel(cause)
@@ -359,6 +359,20 @@ func classify(ctx context.Context, n *node) waitCtx {
 		return waitCtx{ctx, n, waitNode}
 	}
 	return waitCtx{ctx, n, waitForeign}
+}
+
+// causeOf returns the cancellation cause of ctx as an Await made with it
+// would, or nil.
+func causeOf(ctx context.Context) error {
+	n := nodeOf(ctx)
+	if n == nil {
+		if ctx.Err() != nil {
+			return context.Cause(ctx)
+		}
+		return nil
+	}
+	wc := classify(ctx, n)
+	return wc.cause()
 }
 
 // cause returns the cancellation cause of the context, or nil.

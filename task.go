@@ -281,6 +281,19 @@ func (t *task) wake() {
 	}
 }
 
+// cancelWake wakes a task whose wait was cancelled. If it waits in a queue
+// (for a lock, a permit, an item), it leaves the queue now, so that what is
+// handed out next goes to a waiter that still wants it.
+func (t *task) cancelWake() {
+	if t.phase != stParked {
+		return
+	}
+	if w := t.w; w.abortQ != nil {
+		w.abortQ.remove(w.abortW)
+	}
+	t.wake()
+}
+
 // enter finds the task running now on the loop of ctx.
 func enter(ctx context.Context) (*task, *node, error) {
 	n := nodeOf(ctx)
@@ -322,7 +335,7 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 		stop = context.AfterFunc(wc.ctx, func() {
 			_ = l.CallSoonThreadsafe(func() {
 				if w := t.w; w != nil && w.foreignIdx >= 0 && l.foreign[w.foreignIdx].gen == gen {
-					t.wake() // still parked with that context
+					t.cancelWake() // still parked with that context
 				}
 			})
 		})

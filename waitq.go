@@ -1,0 +1,100 @@
+package aio
+
+import "context"
+
+// A waitq is a FIFO of tasks waiting for something: the waiters of a lock, a
+// semaphore, an event, a queue. Each waiter is a future that whoever wakes it
+// completes; the task awaits that future.
+type waitq struct {
+	head, tail *qwaiter
+	n          int
+}
+
+type qwaiter struct {
+	f          fut
+	prev, next *qwaiter
+	queued     bool
+}
+
+func (q *waitq) push(l *Loop) *qwaiter {
+	w := &qwaiter{f: fut{loop: l}, queued: true}
+	w.prev = q.tail
+	if q.tail != nil {
+		q.tail.next = w
+	} else {
+		q.head = w
+	}
+	q.tail = w
+	q.n++
+	return w
+}
+
+func (q *waitq) remove(w *qwaiter) {
+	if !w.queued {
+		return
+	}
+	w.queued = false
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		q.head = w.next
+	}
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		q.tail = w.prev
+	}
+	w.prev, w.next = nil, nil
+	q.n--
+}
+
+// wakeFirst completes the first waiter and takes it off the queue; it
+// reports whether there was one.
+func (q *waitq) wakeFirst() bool {
+	w := q.head
+	if w == nil {
+		return false
+	}
+	q.remove(w)
+	w.f.complete(nil)
+	return true
+}
+
+// wakeAll completes every waiter.
+func (q *waitq) wakeAll() {
+	for q.wakeFirst() {
+	}
+}
+
+// wait queues the current task of ctx and suspends it until a wakeFirst or
+// wakeAll reaches it (granted, nil error) or ctx is cancelled (its cause).
+//
+// Cancellation wins over a wake-up the task has not seen yet, as in asyncio: a
+// task cancelled while queued leaves the queue at once (see cancelWake), and a
+// task woken and then cancelled before it ran returns the cause with granted
+// set: the caller must pass what it was handed (a lock, a permit, a
+// notification) on to the next waiter, so that nothing is lost or leaked.
+func (q *waitq) wait(ctx context.Context, owner **Loop) (granted bool, err error) {
+	t, n, err := enter(ctx)
+	if err != nil {
+		return false, err
+	}
+	if *owner == nil {
+		*owner = t.loop
+	} else if *owner != t.loop {
+		return false, ErrOtherLoop
+	}
+	wc := classify(ctx, n)
+	if c := wc.cause(); c != nil {
+		return false, c
+	}
+	w := q.push(t.loop)
+	t.w.abortQ, t.w.abortW = q, w
+	err = w.f.awaitIn(t, &wc)
+	t.w.abortQ, t.w.abortW = nil, nil
+	q.remove(w)
+	if err != nil {
+		return w.f.state != futPending, err
+	}
+	return true, wc.cause()
+}
