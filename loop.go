@@ -35,7 +35,8 @@ type Loop struct {
 	ntasks     int    // length of tasks
 	nextID     uint64 // task numbering, for default names
 	idle       []*worker
-	freeTimers []*Handle // Sleep's timers, for reuse
+	threads    threadPool // ToThread's goroutines
+	freeTimers []*Handle  // Sleep's timers, for reuse
 	logger     *slog.Logger
 	handler    func(ExceptionContext)
 
@@ -376,6 +377,7 @@ func (l *Loop) Close() error {
 		w.stop()
 	}
 	l.idle = nil
+	l.closeThreads()
 	l.timers, l.ready = nil, ring{}
 	for n := range l.failures {
 		n.cleanup.Stop()

@@ -219,7 +219,7 @@ func (f *fifo[T]) pop() T {
 // lifo is a stack.
 type lifo[T any] struct{ s []T }
 
-func (l *lifo[T]) len() int  { return len(l.s) }
+func (l *lifo[T]) len() int { return len(l.s) }
 func (l *lifo[T]) push(v T) { l.s = append(l.s, v) }
 
 func (l *lifo[T]) pop() T {

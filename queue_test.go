@@ -159,7 +159,7 @@ func TestQueueCancelledPutters(t *testing.T) { // test_put_cancelled, test_put_c
 		p1 := aio.Go(ctx, func(ctx context.Context) error { return q.Put(ctx, 2) })
 		p2 := aio.Go(ctx, func(ctx context.Context) error { return q.Put(ctx, 3) })
 		aio.Yield(ctx)
-		q.TryGet() // frees a slot for p1...
+		q.TryGet()  // frees a slot for p1...
 		p1.Cancel() // ...which is cancelled before it runs: the slot goes to p2
 		aio.Yield(ctx)
 		aio.Yield(ctx)

@@ -1,0 +1,130 @@
+package aio
+
+import (
+	"context"
+	"runtime"
+	"runtime/debug"
+	"sync"
+)
+
+// WithThreads sets how many functions ToThread runs at once on the loop's
+// pool of goroutines; more wait their turn in FIFO order. The default, as
+// asyncio's default executor, is min(32, GOMAXPROCS+4).
+func WithThreads(n int) Option {
+	return func(l *Loop) { l.threads.max = max(n, 1) }
+}
+
+// threadPool runs ToThread's functions on goroutines, at most max at once.
+// Its queue belongs to the loop's goroutine.
+type threadPool struct {
+	max     int
+	running int
+	queue   []func()
+	cancels map[*threadJob]struct{}
+	wg      sync.WaitGroup
+}
+
+type threadJob struct{ cancel context.CancelCauseFunc }
+
+func (p *threadPool) limit() int {
+	if p.max == 0 {
+		p.max = min(32, runtime.GOMAXPROCS(0)+4)
+	}
+	return p.max
+}
+
+// ToThread runs fn on another goroutine, from the loop's bounded pool, and
+// suspends the current task until fn returns (asyncio.to_thread): the loop
+// goes on serving its other tasks meanwhile, so fn may block. fn's context
+// carries ctx's values; it is cancelled when the Await is (ToThread then
+// returns the cause at once, and fn's result is dropped when it comes) or when
+// the loop closes. A panic in fn becomes a *PanicError. A virtual clock does
+// not move while fn runs.
+func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
+	var zero T
+	t, _, err := enter(ctx)
+	if err != nil {
+		return zero, err
+	}
+	l := t.loop
+	f := &Future[T]{fut: fut{loop: l}}
+	jctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	job := &threadJob{cancel: cancel}
+	l.runThread(job, func() {
+		v, err := callRecovered(jctx, fn)
+		cancel(nil)
+		delivered := l.CallSoonThreadsafe(func() {
+			l.threadDone(job)
+			if f.state == futPending {
+				f.value = v
+				f.complete(err)
+				f.markRetrieved() // the task, or nobody, reads it
+			}
+		})
+		l.threads.wg.Done()
+		_ = delivered // a closed loop drops the result: nobody waits for it
+	})
+	v, err := f.Await(ctx)
+	if err != nil && f.state == futPending {
+		cancel(err)
+		f.complete(err) // drop the late result
+		return zero, err
+	}
+	return v, err
+}
+
+// callRecovered calls fn, turning a panic into a *PanicError.
+func callRecovered[T any](ctx context.Context, fn func(context.Context) (T, error)) (v T, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = &PanicError{Value: r, Stack: debug.Stack()}
+		}
+	}()
+	return fn(ctx)
+}
+
+// runThread starts run on a goroutine if the pool has room, or queues it.
+func (l *Loop) runThread(job *threadJob, run func()) {
+	p := &l.threads
+	if p.cancels == nil {
+		p.cancels = make(map[*threadJob]struct{})
+	}
+	p.cancels[job] = struct{}{}
+	l.inflight.Add(1)
+	if p.running < p.limit() {
+		p.running++
+		p.wg.Add(1)
+		go run()
+		return
+	}
+	p.queue = append(p.queue, run)
+}
+
+// threadDone runs on the loop when a job's function has returned.
+func (l *Loop) threadDone(job *threadJob) {
+	p := &l.threads
+	delete(p.cancels, job)
+	l.inflight.Add(-1)
+	p.running--
+	if len(p.queue) > 0 && !l.closing {
+		run := p.queue[0]
+		p.queue[0] = nil
+		p.queue = p.queue[1:]
+		p.running++
+		p.wg.Add(1)
+		go run()
+	}
+}
+
+// closeThreads cancels the functions running on the pool, drops the queued
+// ones and waits for the goroutines to end (asyncio's
+// shutdown_default_executor). A function that ignores its context delays
+// Close until it returns.
+func (l *Loop) closeThreads() {
+	p := &l.threads
+	for job := range p.cancels {
+		job.cancel(ErrClosed)
+	}
+	p.queue = nil
+	p.wg.Wait()
+}

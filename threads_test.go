@@ -1,0 +1,264 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aio-go/aio"
+)
+
+// TestLectureToThread is the lecture's three blocking calls: with ToThread
+// they run at the same time, and the loop serves its other tasks meanwhile.
+// Concurrency is shown by a rendezvous, not by timing: each call blocks until
+// all three have started, which would deadlock if they ran in turn.
+func TestLectureToThread(t *testing.T) {
+	err, _, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		var started sync.WaitGroup
+		started.Add(3)
+		release := make(chan struct{})
+		blockingIO := func(ctx context.Context) (struct{}, error) {
+			started.Done()
+			started.Wait() // all three are running at once
+			<-release      // blocks its goroutine, not the loop
+			return struct{}{}, nil
+		}
+		ticks := 0
+		ticker := aio.Go(ctx, func(ctx context.Context) error {
+			for ticks < 100 {
+				ticks++
+				if err := aio.Yield(ctx); err != nil {
+					return err
+				}
+			}
+			close(release)
+			return nil
+		})
+		aw := func() aio.Awaitable[struct{}] {
+			return aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, blockingIO) })
+		}
+		if _, err := aio.Gather(ctx, aw(), aw(), aw()); err != nil {
+			return err
+		}
+		ticker.Await(ctx)
+		if ticks != 100 {
+			t.Errorf("the loop ran %d ticks while the threads blocked", ticks)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestToThreadPoolLimit(t *testing.T) {
+	var running, most atomic.Int32
+	err, _, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		ts := make([]aio.Awaitable[int], 7)
+		for i := range ts {
+			ts[i] = aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+				return aio.ToThread(ctx, func(context.Context) (int, error) {
+					n := running.Add(1)
+					for {
+						m := most.Load()
+						if n <= m || most.CompareAndSwap(m, n) {
+							break
+						}
+					}
+					time.Sleep(time.Millisecond)
+					running.Add(-1)
+					return i * i, nil
+				})
+			})
+		}
+		rs, err := aio.Gather(ctx, ts...)
+		if err != nil || rs[6] != 36 {
+			t.Errorf("results %v %v", rs, err)
+		}
+		return nil
+	}, aio.WithThreads(2))
+	if err != nil || most.Load() != 2 {
+		t.Fatalf("err=%v; at most %d at once, want 2", err, most.Load())
+	}
+}
+
+func TestToThreadCancelAndPanic(t *testing.T) {
+	fnCause := make(chan error, 1)
+	err, took, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		tk := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			return aio.ToThread(ctx, func(ctx context.Context) (int, error) {
+				<-ctx.Done() // blocks until the await is cancelled
+				fnCause <- context.Cause(ctx)
+				return 1, nil
+			})
+		})
+		aio.Yield(ctx)
+		aio.Yield(ctx)
+		tk.CancelWithMessage("enough")
+		if _, err := tk.Await(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled ToThread = %v", err)
+		}
+		if c := <-fnCause; !errors.Is(c, context.Canceled) {
+			t.Errorf("fn's context cause = %v", c)
+		}
+		_, err := aio.ToThread(ctx, func(context.Context) (int, error) { panic("in a thread") })
+		var pe *aio.PanicError
+		if !errors.As(err, &pe) || pe.Value != "in a thread" {
+			t.Errorf("panic in ToThread = %v", err)
+		}
+		// The virtual clock waits for the thread: a timeout does not fire
+		// while it works.
+		v, err := aio.WaitFor(ctx, time.Second, func(ctx context.Context) (int, error) {
+			return aio.ToThread(ctx, func(context.Context) (int, error) {
+				time.Sleep(20 * time.Millisecond)
+				return 5, nil
+			})
+		})
+		if v != 5 || err != nil {
+			t.Errorf("WaitFor(ToThread) = %d %v", v, err)
+		}
+		return nil
+	})
+	if err != nil || took != 0 {
+		t.Fatalf("err=%v took=%v", err, took)
+	}
+}
+
+func TestToThreadLoopClose(t *testing.T) {
+	defer noLeaks(t)()
+	l := aio.NewLoop()
+	stopped := make(chan error, 1)
+	tk := aio.Spawn(l.Context(), func(ctx context.Context) (int, error) {
+		return aio.ToThread(ctx, func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			stopped <- context.Cause(ctx)
+			return 0, nil
+		})
+	})
+	l.CallLater(10*time.Millisecond, l.Stop)
+	l.RunForever()
+	l.Close() // waits for the thread to end
+	if err := <-stopped; !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("thread's cause = %v", err)
+	}
+	if !errors.Is(tk.Err(), aio.ErrClosed) {
+		t.Errorf("task err = %v", tk.Err())
+	}
+}
+
+func TestSubmit(t *testing.T) {
+	defer noLeaks(t)()
+	l := aio.NewLoop()
+	exited := make(chan struct{})
+	go func() { l.RunForever(); close(exited) }()
+	p := aio.Submit(l, func(ctx context.Context) (string, error) {
+		if err := aio.Sleep(ctx, time.Millisecond); err != nil {
+			return "", err
+		}
+		return "from the loop", nil
+	})
+	if v, err := p.Wait(context.Background()); v != "from the loop" || err != nil {
+		t.Errorf("Wait = %q %v", v, err)
+	}
+	if v, err := p.Result(); v != "from the loop" || err != nil {
+		t.Errorf("Result = %q %v", v, err)
+	}
+	// Cancel from this goroutine.
+	slow := aio.Submit(l, func(ctx context.Context) (int, error) { return 0, aio.Sleep(ctx, time.Hour) })
+	if _, err := slow.Result(); err != aio.ErrNotDone {
+		t.Errorf("Result of a running task = %v", err)
+	}
+	if !slow.Cancel() {
+		t.Error("Cancel reported false")
+	}
+	if _, err := slow.Wait(context.Background()); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled = %v", err)
+	}
+	// Wait gives up with its own context.
+	never := aio.Submit(l, func(ctx context.Context) (int, error) { return 0, aio.Sleep(ctx, time.Hour) })
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(errMy)
+	if _, err := never.Wait(ctx); err != errMy {
+		t.Errorf("Wait with a cancelled context = %v", err)
+	}
+	// Awaited from a task of another loop.
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		v, err := aio.Submit(l, func(context.Context) (int, error) { return 7, nil }).Await(ctx)
+		if v != 7 || err != nil {
+			t.Errorf("Await from another loop = %d %v", v, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.CallSoonThreadsafe(l.Stop)
+	<-exited
+	l.Close()
+	if _, err := aio.Submit(l, func(context.Context) (int, error) { return 0, nil }).Wait(context.Background()); !errors.Is(err, aio.ErrClosed) {
+		t.Errorf("Submit to a closed loop = %v", err)
+	}
+}
+
+func TestRecvSendNothingLost(t *testing.T) {
+	defer noLeaks(t)()
+	const n = 500
+	ch := make(chan int)
+	back := make(chan int)
+	go func() {
+		for i := range n {
+			ch <- i
+		}
+		close(ch)
+	}()
+	var got []int
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		for attempt := 0; ; attempt++ {
+			// Every other attempt gives up at once: a value is either
+			// received or left in the channel, never dropped.
+			d := time.Duration(attempt%2) * time.Millisecond
+			var v int
+			var ok bool
+			err := aio.Timeout(ctx, d, func(ctx context.Context) (err error) {
+				v, ok, err = aio.Recv(ctx, ch)
+				return err
+			})
+			if errors.Is(err, context.DeadlineExceeded) {
+				continue
+			}
+			if err != nil {
+				return err
+			}
+			if !ok {
+				break
+			}
+			got = append(got, v)
+		}
+		// Send to a goroutine.
+		go func() { back <- <-back + 1 }()
+		if err := aio.Send(ctx, back, 41); err != nil {
+			return err
+		}
+		v, _, err := aio.Recv(ctx, back)
+		if v != 42 || err != nil {
+			t.Errorf("round trip = %d %v", v, err)
+		}
+		other, cancel := context.WithCancel(context.Background())
+		go cancel()
+		return aio.AwaitContext(ctx, other)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != n {
+		t.Fatalf("received %d values; want %d", len(got), n)
+	}
+	for i, v := range got {
+		if v != i {
+			t.Fatalf("value %d is %d: lost or reordered", i, v)
+		}
+	}
+}
