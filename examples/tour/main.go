@@ -15,10 +15,14 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"iter"
 	"os"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/gen"
 )
 
 // chapter is one section of the lecture. run is main's body under aio.Run;
@@ -30,6 +34,8 @@ type chapter struct {
 }
 
 var chapters = []chapter{
+	{"generators", "From the very beginning: generators, send, yield from", nil, generators},
+	{"generator-coroutine", "A generator-based coroutine driven by the event loop", countdownChapter, nil},
 	{"event-loop", "Event loop: print_sum awaits compute", nil, eventLoop},
 	{"sleep", "Event loop: sleep is a future completed by call_later", sleepFromFuture, nil},
 	{"hello", "Modern asyncio: hello world", hello, nil},
@@ -40,6 +46,9 @@ var chapters = []chapter{
 	{"cancel", "Cancelling coroutines: cleanup that awaits", cancelCleanup, nil},
 	{"shield", "Shielding coroutines from cancellation", shield, nil},
 	{"as-completed", "as_completed", asCompleted, nil},
+	{"async-with", "async with: a Lock held across awaits", asyncWith, nil},
+	{"async-for", "async for: an async generator, aiter and anext", asyncFor, nil},
+	{"to-thread", "Running synchronous code: asyncio.to_thread", toThread, nil},
 }
 
 var (
@@ -339,5 +348,217 @@ func asCompleted(ctx context.Context) error {
 		}
 		say(ctx, "Factorial(%d) = %d", p.number, p.result)
 	}
+	return nil
+}
+
+// ---- From the very beginning: generators (package gen) ----
+
+func eagerRange(upTo int) []int {
+	var sequence []int
+	for index := 0; index < upTo; index++ {
+		sequence = append(sequence, index)
+	}
+	return sequence
+}
+
+func lazyRange(upTo int) *gen.Generator[int, struct{}, struct{}] {
+	return gen.New(func(y *gen.Yielder[int, struct{}]) (struct{}, error) {
+		for index := 0; index < upTo; index++ {
+			if _, err := y.Yield(index); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	})
+}
+
+// jumpingRange: Next sends the zero value, Python's None, a jump of 1.
+func jumpingRange(upTo int) *gen.Generator[int, int, struct{}] {
+	return gen.New(func(y *gen.Yielder[int, int]) (struct{}, error) {
+		index := 0
+		for index < upTo {
+			jump, err := y.Yield(index)
+			if err != nil {
+				return struct{}{}, err
+			}
+			if jump == 0 {
+				jump = 1
+			}
+			index += jump
+		}
+		return struct{}{}, nil
+	})
+}
+
+func bottom() *gen.Generator[int, struct{}, int] {
+	return gen.New(func(y *gen.Yielder[int, struct{}]) (int, error) {
+		y.Yield(42)
+		y.Yield(84)
+		return 0, nil
+	})
+}
+
+func top() *gen.Generator[int, struct{}, int] {
+	return gen.New(func(y *gen.Yielder[int, struct{}]) (int, error) {
+		value, err := gen.YieldFrom(y, bottom())
+		fmt.Fprintln(out, "top: bottom returned", value)
+		return value, err
+	})
+}
+
+func generators(...aio.Option) error {
+	fmt.Fprintln(out, "eager_range(5):", eagerRange(5))
+	fmt.Fprintln(out, "list(lazy_range(5)):", slices.Collect(lazyRange(5).All()))
+	g := jumpingRange(5)
+	v, _ := g.Next()
+	fmt.Fprintln(out, "next   :", v)
+	v, _ = g.Send(2)
+	fmt.Fprintln(out, "send  2:", v)
+	v, _ = g.Next()
+	fmt.Fprintln(out, "next   :", v)
+	v, _ = g.Send(-1)
+	fmt.Fprintln(out, "send -1:", v)
+	fmt.Fprintln(out, "list(top()):", slices.Collect(top().All()))
+	t := top()
+	a, _ := t.Next()
+	b, _ := t.Next()
+	fmt.Fprintln(out, "next(generator), next(generator):", a, b)
+	if _, err := t.Next(); errors.Is(err, gen.ErrStop) {
+		value, _ := t.Value()
+		fmt.Fprintln(out, "StopIteration value:", value)
+	}
+	return nil
+}
+
+// countdownChapter: a generator-based coroutine (@types.coroutine) yields the
+// futures it waits for; the event loop (here, a task) resumes it when each
+// is done. async/await does the same with a task's own stack.
+func countdownChapter(ctx context.Context) error {
+	countdown := func(n int) *gen.Generator[*aio.Future[struct{}], struct{}, struct{}] {
+		return gen.New(func(y *gen.Yielder[*aio.Future[struct{}], struct{}]) (struct{}, error) {
+			for n > 0 {
+				say(ctx, "Count: %d", n)
+				fut := aio.NewFuture[struct{}](ctx) // asyncio.sleep(1), by hand
+				aio.LoopOf(ctx).CallLater(time.Second, func() { fut.SetResult(struct{}{}) })
+				if _, err := y.Yield(fut); err != nil {
+					return struct{}{}, err
+				}
+				n--
+			}
+			return struct{}{}, nil
+		})
+	}
+	// loop.run_until_complete(countdown(3)): resume the coroutine each time
+	// the future it yielded is done.
+	coro := countdown(3)
+	for fut := range coro.All() {
+		say(ctx, "yielded a future, done? %v", fut.Done())
+		if _, err := fut.Await(ctx); err != nil {
+			return err
+		}
+	}
+	say(ctx, "countdown finished")
+	return nil
+}
+
+// ---- async with ----
+
+func asyncWith(ctx context.Context) error {
+	var lock aio.Lock
+	balance := 100
+	withdraw := func(ctx context.Context, who string, amount int) error {
+		if err := lock.Lock(ctx); err != nil { // async with lock:
+			return err
+		}
+		defer lock.Unlock()
+		seen := balance
+		if err := aio.Sleep(ctx, time.Second); err != nil { // an await inside the critical section
+			return err
+		}
+		balance = seen - amount
+		say(ctx, "%s withdrew %d, balance %d", who, amount, balance)
+		return nil
+	}
+	err := aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+		g.Go(func(ctx context.Context) error { return withdraw(ctx, "alice", 30) })
+		g.Go(func(ctx context.Context) error { return withdraw(ctx, "bob", 50) })
+		return nil
+	})
+	say(ctx, "final balance %d (without the lock it would be 50)", balance)
+	return err
+}
+
+// ---- async for ----
+
+// ticker is the lecture's async generator: an iterator whose body awaits.
+func ticker(ctx context.Context, upto int) iter.Seq2[int, error] {
+	return func(yield func(int, error) bool) {
+		for i := range upto {
+			if err := aio.Sleep(ctx, time.Second); err != nil {
+				yield(0, err)
+				return
+			}
+			if !yield(i, nil) {
+				return
+			}
+		}
+	}
+}
+
+func asyncFor(ctx context.Context) error {
+	for i, err := range ticker(ctx, 3) { // async for i in ticker(3)
+		if err != nil {
+			return err
+		}
+		say(ctx, "%d", i)
+	}
+	next, stop := iter.Pull2(ticker(ctx, 2)) // aiter(ticker(2))
+	defer stop()
+	for range 3 {
+		i, err, ok := next() // await anext(async_iter)
+		if !ok {
+			say(ctx, "StopAsyncIteration")
+			break
+		}
+		say(ctx, "anext: %d %v", i, err)
+	}
+	return nil
+}
+
+// ---- Running synchronous code ----
+
+// blockFor is how long blockingIO blocks (shortened by the tour's test).
+var blockFor = time.Second
+
+var outMu sync.Mutex
+
+func blockingIO(context.Context) (struct{}, error) {
+	outMu.Lock()
+	fmt.Fprintln(out, "        start blocking IO")
+	outMu.Unlock()
+	time.Sleep(blockFor) // blocks its goroutine, not the loop
+	outMu.Lock()
+	fmt.Fprintln(out, "        finished blocking IO")
+	outMu.Unlock()
+	return struct{}{}, nil
+}
+
+func toThread(ctx context.Context) error {
+	say(ctx, "=== WITHOUT ToThread: sequential ===")
+	start := time.Now()
+	for range 3 {
+		blockingIO(ctx)
+	}
+	sequential := time.Since(start)
+	say(ctx, "=== WITH ToThread: parallel ===")
+	start = time.Now()
+	thread := func() aio.Awaitable[struct{}] {
+		return aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, blockingIO) })
+	}
+	if _, err := aio.Gather(ctx, thread(), thread(), thread()); err != nil {
+		return err
+	}
+	parallel := time.Since(start)
+	say(ctx, "sequential took %.1f blocking calls, parallel %.1f", sequential.Seconds()/blockFor.Seconds(), parallel.Seconds()/blockFor.Seconds())
 	return nil
 }
