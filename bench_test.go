@@ -90,3 +90,91 @@ func BenchmarkFutureHandoff(b *testing.B) {
 		return nil
 	})
 }
+
+// BenchmarkLockUncontended is Lock and Unlock of an aio.Lock by one task.
+func BenchmarkLockUncontended(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		var mu aio.Lock
+		for b.Loop() {
+			mu.Lock(ctx)
+			mu.Unlock()
+		}
+		return nil
+	})
+}
+
+// BenchmarkMutexUncontended is the peer: sync.Mutex.
+func BenchmarkMutexUncontended(b *testing.B) {
+	var mu sync.Mutex
+	for b.Loop() {
+		mu.Lock()
+		mu.Unlock()
+	}
+}
+
+// BenchmarkQueueHandoff hands values from one task to another through a
+// Queue of 64.
+func BenchmarkQueueHandoff(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		q := aio.NewQueue[int](64)
+		n := b.N
+		consumer := aio.Go(ctx, func(ctx context.Context) error {
+			for range n {
+				if _, err := q.Get(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		b.ResetTimer()
+		for i := range n {
+			if err := q.Put(ctx, i); err != nil {
+				return err
+			}
+		}
+		_, err := consumer.Await(ctx)
+		return err
+	})
+}
+
+// BenchmarkChannelHandoff is the peer: a buffered channel of 64 between two
+// goroutines.
+func BenchmarkChannelHandoff(b *testing.B) {
+	ch := make(chan int, 64)
+	done := make(chan struct{})
+	n := b.N
+	go func() {
+		for range n {
+			<-ch
+		}
+		close(done)
+	}()
+	b.ResetTimer()
+	for i := range n {
+		ch <- i
+	}
+	<-done
+}
+
+// BenchmarkToThread is a round trip of a no-op function through ToThread.
+func BenchmarkToThread(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		noop := func(context.Context) (int, error) { return 1, nil }
+		for b.Loop() {
+			if _, err := aio.ToThread(ctx, noop); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// BenchmarkGoroutineRoundTrip is the peer: a goroutine that sends its result
+// on a channel.
+func BenchmarkGoroutineRoundTrip(b *testing.B) {
+	ch := make(chan int)
+	for b.Loop() {
+		go func() { ch <- 1 }()
+		<-ch
+	}
+}
