@@ -262,3 +262,22 @@ func TestRecvSendNothingLost(t *testing.T) {
 		}
 	}
 }
+
+func TestToThreadContextValues(t *testing.T) { // test_to_thread_contextvars, test_to_thread_once
+	type key struct{}
+	err, _, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		ctx = context.WithValue(ctx, key{}, "parrot")
+		calls := 0
+		v, err := aio.ToThread(ctx, func(ctx context.Context) (any, error) {
+			calls++
+			return ctx.Value(key{}), nil
+		})
+		if v != "parrot" || err != nil || calls != 1 {
+			t.Errorf("value seen in the thread = %v, %v, %d calls", v, err, calls)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
