@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/aio-go/aio/internal/poll"
 )
 
 // Loop is an event loop: one goroutine that runs callbacks and tasks, one at a
@@ -54,7 +56,13 @@ type Loop struct {
 	hasPending atomic.Bool
 	sleeping   atomic.Bool
 	inflight   atomic.Int64 // work running elsewhere that will report back
-	poller     poller
+	poller     poll.Poller
+
+	watches    []*fdWatch // by file descriptor
+	nwatch     int        // descriptors watched
+	watchTag   uint32     // tells a descriptor from an earlier one with the same number
+	dispatched uint64     // readiness callbacks run, to tell whether a poll found I/O
+	onClose    []*func()  // OnClose callbacks; nil entries were removed
 }
 
 // maxIdleWorkers bounds the pool of parked coroutines kept for reuse.
@@ -102,7 +110,12 @@ func NewLoop(opts ...Option) *Loop {
 		l.epochNs = c.ns.Load()
 	}
 	l.epoch = l.clock.Now()
-	l.poller = newPoller()
+	p, err := poll.New()
+	if err != nil {
+		// Out of descriptors, say: a loop without I/O still works.
+		p = poll.NewFallback()
+	}
+	l.poller = p
 	return l
 }
 
@@ -203,7 +216,7 @@ func (l *Loop) CallSoonThreadsafe(fn func()) error {
 	l.hasPending.Store(true)
 	l.mu.Unlock()
 	if l.sleeping.Load() {
-		l.poller.wake()
+		l.poller.Wake()
 	}
 	return nil
 }
@@ -287,6 +300,8 @@ func (l *Loop) runOnce() {
 	}
 	if l.ready.size == 0 && !l.stopping {
 		l.wait()
+	} else if l.nwatch > 0 {
+		l.poller.Wait(0, l.dispatch) // serve I/O even when tasks are always ready
 	}
 	if len(l.timers) > 0 {
 		now := l.now()
@@ -325,19 +340,27 @@ func (l *Loop) wait() {
 	if len(l.timers) > 0 {
 		d := l.timers[0].when - l.now()
 		if d <= 0 {
-			return
-		}
-		if l.vclock == nil {
+			timeout = 0
+		} else if l.vclock == nil {
 			timeout = time.Duration(d)
 		} else if l.inflight.Load() == 0 {
+			// Jump to the next timer, unless I/O is ready right now.
+			if l.nwatch > 0 {
+				before := l.dispatched
+				l.poller.Wait(0, l.dispatch)
+				if l.dispatched != before {
+					return
+				}
+			}
 			l.vclock.advanceTo(l.epochNs + l.timers[0].when)
 			return
 		}
 	}
 	l.sleeping.Store(true)
-	if !l.hasPending.Load() {
-		l.poller.wait(timeout)
+	if l.hasPending.Load() {
+		timeout = 0
 	}
+	l.poller.Wait(timeout, l.dispatch)
 	l.sleeping.Store(false)
 	if l.hasPending.Load() {
 		l.drainPending()
@@ -379,16 +402,23 @@ func (l *Loop) Close() error {
 	l.idle = nil
 	l.closeThreads()
 	l.timers, l.ready = nil, ring{}
+	for _, fn := range l.onClose {
+		if fn != nil {
+			(*fn)()
+		}
+	}
+	l.onClose = nil
 	for n := range l.failures {
 		n.cleanup.Stop()
 		n.report()
 	}
 	l.failures = nil
+	l.watches, l.nwatch = nil, 0
 	if l.root != nil {
 		l.root.cancel(ErrClosed)
 	}
 	l.closed = true
-	l.poller.close()
+	l.poller.Close()
 	return nil
 }
 

@@ -1,0 +1,52 @@
+// Package poll is the loop's window on the operating system: it waits, with a
+// timeout, until file descriptors are ready or another goroutine wakes it.
+// It owns the epoll, kqueue or fallback machinery and nothing else: it knows
+// no tasks, no callbacks and no loop.
+package poll
+
+import (
+	"errors"
+	"time"
+)
+
+// Interest and readiness bits.
+const (
+	Read  uint32 = 1 << 0 // readable, or the peer closed, or an error is pending
+	Write uint32 = 1 << 1 // writable
+)
+
+// ErrUnsupported is returned by Control where the system has no poller the
+// package knows: there, I/O goes through goroutines instead.
+var ErrUnsupported = errors.New("poll: file descriptor polling is not supported on this system")
+
+// ErrClosed is returned by a poller that was closed.
+var ErrClosed = errors.New("poll: poller is closed")
+
+// A Poller waits for readiness of file descriptors (level-triggered: a
+// descriptor stays ready until the condition is consumed) and for Wake. All
+// methods but Wake belong to one goroutine.
+type Poller interface {
+	// Wait blocks until a descriptor of interest is ready, Wake is called, or
+	// timeout passes (a negative timeout waits without limit, zero does not
+	// block), and calls fn for each ready descriptor with the ready bits and
+	// the tag given to Control.
+	Wait(timeout time.Duration, fn func(fd int, ready uint32, tag uint32)) error
+	// Wake makes a Wait in progress, or the next one, return. Any goroutine
+	// may call it.
+	Wake() error
+	// Control sets the interest of fd (Read, Write, both); 0 removes fd. The
+	// tag comes back with its events, to tell a descriptor from a later one
+	// with the same number.
+	Control(fd int, interest uint32, tag uint32) error
+	// Close releases the poller.
+	Close() error
+}
+
+// msec rounds a timeout up to whole milliseconds, for the system calls that
+// take them: rounding down would wake the loop before its timer is due.
+func msec(d time.Duration) int {
+	if d < 0 {
+		return -1
+	}
+	return int((d + time.Millisecond - 1) / time.Millisecond)
+}

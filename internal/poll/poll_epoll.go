@@ -1,0 +1,133 @@
+//go:build linux
+
+package poll
+
+import (
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// epoll is the Linux poller: level-triggered epoll, and an eventfd to wake it.
+type epoll struct {
+	fd       int
+	wakeFd   int
+	events   []unix.EpollEvent
+	interest map[int]uint32
+	woken    atomic.Bool
+	closed   bool
+}
+
+// New returns the system's poller.
+func New() (Poller, error) {
+	fd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, err
+	}
+	wfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	p := &epoll{fd: fd, wakeFd: wfd, events: make([]unix.EpollEvent, 128), interest: make(map[int]uint32)}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wfd)}
+	if err := unix.EpollCtl(fd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
+		p.Close()
+		return nil, err
+	}
+	return p, nil
+}
+
+func (p *epoll) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) error {
+	if p.closed {
+		return ErrClosed
+	}
+	n, err := unix.EpollWait(p.fd, p.events, msec(timeout))
+	if err != nil {
+		if err == unix.EINTR {
+			return nil
+		}
+		return err
+	}
+	for i := range n {
+		ev := &p.events[i]
+		fd := int(ev.Fd)
+		if fd == p.wakeFd {
+			var buf [8]byte
+			unix.Read(p.wakeFd, buf[:])
+			p.woken.Store(false)
+			continue
+		}
+		var ready uint32
+		if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 {
+			ready |= Read
+		}
+		if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
+			ready |= Write
+		}
+		fn(fd, ready, uint32(ev.Pad))
+	}
+	if n == len(p.events) && n < 4096 {
+		p.events = make([]unix.EpollEvent, 2*n) // busy: take more per call
+	}
+	return nil
+}
+
+func (p *epoll) Wake() error {
+	if !p.woken.CompareAndSwap(false, true) {
+		return nil // a wake-up is already pending
+	}
+	one := [8]byte{1}
+	_, err := unix.Write(p.wakeFd, one[:])
+	if err == unix.EAGAIN {
+		return nil
+	}
+	return err
+}
+
+func (p *epoll) Control(fd int, interest, tag uint32) error {
+	if p.closed {
+		return ErrClosed
+	}
+	old, had := p.interest[fd]
+	if interest == 0 {
+		if !had {
+			return nil
+		}
+		delete(p.interest, fd)
+		err := unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil)
+		if err == unix.EBADF || err == unix.ENOENT {
+			return nil // already closed: the kernel dropped it
+		}
+		return err
+	}
+	ev := unix.EpollEvent{Fd: int32(fd), Pad: int32(tag)}
+	if interest&Read != 0 {
+		ev.Events |= unix.EPOLLIN | unix.EPOLLRDHUP
+	}
+	if interest&Write != 0 {
+		ev.Events |= unix.EPOLLOUT
+	}
+	op := unix.EPOLL_CTL_ADD
+	if had {
+		if old == interest {
+			return nil
+		}
+		op = unix.EPOLL_CTL_MOD
+	}
+	if err := unix.EpollCtl(p.fd, op, fd, &ev); err != nil {
+		return err
+	}
+	p.interest[fd] = interest
+	return nil
+}
+
+func (p *epoll) Close() error {
+	if p.closed {
+		return nil
+	}
+	p.closed = true
+	unix.Close(p.wakeFd)
+	return unix.Close(p.fd)
+}

@@ -1,0 +1,138 @@
+package aio
+
+import (
+	"errors"
+
+	"github.com/aio-go/aio/internal/poll"
+)
+
+// Readiness callbacks (asyncio's add_reader / add_writer): the low level on
+// which the aionet package builds transports and streams. A callback runs on
+// the loop whenever the descriptor is ready (level-triggered), until it is
+// removed; it must consume the readiness (read until EAGAIN, say) or remove
+// itself, or it runs again on every pass.
+
+// ErrNoPoller is returned by AddReader and AddWriter where the system has no
+// descriptor poller aio knows (Windows): I/O then goes through goroutines.
+var ErrNoPoller = poll.ErrUnsupported
+
+// fdWatch is what the loop does when a descriptor is ready.
+type fdWatch struct {
+	tag    uint32
+	reader func()
+	writer func()
+}
+
+// AddReader calls fn on the loop whenever fd is readable, until RemoveReader.
+// It replaces a reader fn already set for fd.
+func (l *Loop) AddReader(fd uintptr, fn func()) error { return l.watch(int(fd), fn, true) }
+
+// AddWriter calls fn on the loop whenever fd is writable, until RemoveWriter.
+func (l *Loop) AddWriter(fd uintptr, fn func()) error { return l.watch(int(fd), fn, false) }
+
+// RemoveReader stops watching fd for reading; it reports whether it was.
+func (l *Loop) RemoveReader(fd uintptr) bool { return l.unwatch(int(fd), true) }
+
+// RemoveWriter stops watching fd for writing; it reports whether it was.
+func (l *Loop) RemoveWriter(fd uintptr) bool { return l.unwatch(int(fd), false) }
+
+func (l *Loop) watch(fd int, fn func(), read bool) error {
+	if l.closing || l.closed {
+		return ErrClosed
+	}
+	if fd < 0 {
+		return errors.New("aio: invalid file descriptor")
+	}
+	for fd >= len(l.watches) {
+		l.watches = append(l.watches, make([]*fdWatch, len(l.watches)+64)...)
+	}
+	w := l.watches[fd]
+	fresh := w == nil
+	if fresh {
+		l.watchTag++
+		w = &fdWatch{tag: l.watchTag}
+	}
+	old := *w
+	if read {
+		w.reader = fn
+	} else {
+		w.writer = fn
+	}
+	if err := l.poller.Control(fd, w.interest(), w.tag); err != nil {
+		*w = old
+		return err
+	}
+	if fresh {
+		l.watches[fd] = w
+		l.nwatch++
+	}
+	return nil
+}
+
+func (l *Loop) unwatch(fd int, read bool) bool {
+	if fd < 0 || fd >= len(l.watches) || l.watches[fd] == nil {
+		return false
+	}
+	w := l.watches[fd]
+	if read && w.reader == nil || !read && w.writer == nil {
+		return false
+	}
+	if read {
+		w.reader = nil
+	} else {
+		w.writer = nil
+	}
+	l.poller.Control(fd, w.interest(), w.tag)
+	if w.reader == nil && w.writer == nil {
+		l.watches[fd] = nil
+		l.nwatch--
+	}
+	return true
+}
+
+func (w *fdWatch) interest() uint32 {
+	var i uint32
+	if w.reader != nil {
+		i |= poll.Read
+	}
+	if w.writer != nil {
+		i |= poll.Write
+	}
+	return i
+}
+
+// dispatch runs the callbacks of a ready descriptor, unless it was removed,
+// or replaced by a newer one with the same number, since the poll.
+func (l *Loop) dispatch(fd int, ready, tag uint32) {
+	if fd >= len(l.watches) {
+		return
+	}
+	w := l.watches[fd]
+	if w == nil || w.tag != tag {
+		return
+	}
+	l.dispatched++
+	if ready&poll.Read != 0 && w.reader != nil {
+		w.reader()
+	}
+	if ready&poll.Write != 0 && w.writer != nil && l.watches[fd] == w {
+		w.writer()
+	}
+}
+
+// OnClose registers fn to run when the loop closes, after its tasks have been
+// unwound: a resource that must not outlive the loop (a listening socket, a
+// connection driven by callbacks) closes itself there. The returned stop
+// unregisters fn and reports whether it had not run yet.
+func (l *Loop) OnClose(fn func()) (stop func() bool) {
+	p := &fn
+	i := len(l.onClose)
+	l.onClose = append(l.onClose, p)
+	return func() bool {
+		if i < len(l.onClose) && l.onClose[i] == p {
+			l.onClose[i] = nil
+			return true
+		}
+		return false
+	}
+}
