@@ -483,6 +483,11 @@ func (l *Loop) removeTask(t *task) {
 	l.ntasks--
 }
 
+// CallExceptionHandler hands ec to the loop's exception handler (asyncio's
+// loop.call_exception_handler): for errors that nobody else will see, such as
+// a server's connection handler failing. Any goroutine may call it.
+func (l *Loop) CallExceptionHandler(ec ExceptionContext) { l.reportException(ec) }
+
 func (l *Loop) reportException(ec ExceptionContext) {
 	if l.handler != nil {
 		l.handler(ec)

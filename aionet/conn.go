@@ -1,0 +1,196 @@
+package aionet
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"github.com/aio-go/aio"
+)
+
+// Conn adapts a Stream to net.Conn, so that standard library code runs
+// unchanged inside tasks: crypto/tls (tls.Client(conn, cfg), a STARTTLS
+// upgrade of a stream already in use), bufio, encoding/json, net/http's
+// Request.Write and ReadResponse. Read and Write suspend the calling task,
+// not the loop; they must be called from a task of the stream's loop (they
+// return aio.ErrNoTask elsewhere) and are cancelled with that task. Deadlines
+// are honoured, and may be set from any goroutine.
+type Conn struct {
+	s       *Stream
+	rdl     atomic.Int64 // read deadline, Unix ns; 0: none
+	wdl     atomic.Int64
+	rscope  *aio.TimeoutScope // the Read in progress
+	wscope  *aio.TimeoutScope
+	closing bool
+}
+
+// Conn returns the stream as a net.Conn. Data already buffered by the
+// stream is read first.
+func (s *Stream) Conn() *Conn { return &Conn{s: s} }
+
+// task returns the context of the task calling Read or Write.
+func (c *Conn) task() (context.Context, error) {
+	t := aio.CurrentTask(c.s.loop.Context())
+	if t == nil {
+		return nil, aio.ErrNoTask
+	}
+	return t.Context(), nil
+}
+
+// Read reads from the connection (net.Conn).
+func (c *Conn) Read(p []byte) (int, error) {
+	if c.closing {
+		return 0, c.opError("read", net.ErrClosed)
+	}
+	ctx, err := c.task()
+	if err != nil {
+		return 0, c.opError("read", err)
+	}
+	if c.s.Buffered() > 0 || c.s.eof { // no need to wait
+		n, err := c.s.Read(ctx, p)
+		return n, c.readError(err)
+	}
+	var n int
+	err = c.within(ctx, &c.rdl, &c.rscope, func(ctx context.Context) (err error) {
+		n, err = c.s.Read(ctx, p)
+		return err
+	})
+	return n, c.readError(err)
+}
+
+func (c *Conn) readError(err error) error {
+	if err == nil || err == io.EOF {
+		return err // io.EOF as is: callers compare with ==
+	}
+	return c.opError("read", err)
+}
+
+// Write writes p and waits until the transport's buffer is below its
+// high-water mark (net.Conn).
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.closing {
+		return 0, c.opError("write", net.ErrClosed)
+	}
+	ctx, err := c.task()
+	if err != nil {
+		return 0, c.opError("write", err)
+	}
+	if _, err := c.s.Write(p); err != nil {
+		return 0, c.opError("write", err)
+	}
+	if c.s.drained.IsSet() {
+		return len(p), nil
+	}
+	err = c.within(ctx, &c.wdl, &c.wscope, c.s.Drain)
+	if err != nil {
+		return 0, c.opError("write", err)
+	}
+	return len(p), nil
+}
+
+// within runs fn with the deadline in dl, kept in *scope while it runs so
+// that a new deadline reaches it.
+func (c *Conn) within(ctx context.Context, dl *atomic.Int64, scope **aio.TimeoutScope, fn func(context.Context) error) error {
+	when := c.loopTime(dl.Load())
+	if !when.IsZero() && !when.After(c.s.loop.Now()) {
+		return os.ErrDeadlineExceeded
+	}
+	err := aio.TimeoutAt(ctx, when, func(ctx context.Context) error {
+		*scope = aio.TimeoutOf(ctx)
+		defer func() { *scope = nil }()
+		return fn(ctx)
+	})
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		return os.ErrDeadlineExceeded // the connection's deadline, not ctx's
+	}
+	return err
+}
+
+// loopTime converts a wall-clock deadline to the loop's clock.
+func (c *Conn) loopTime(ns int64) time.Time {
+	if ns == 0 {
+		return time.Time{}
+	}
+	return c.s.loop.Now().Add(time.Until(time.Unix(0, ns)))
+}
+
+// SetDeadline sets the read and write deadlines (net.Conn).
+func (c *Conn) SetDeadline(t time.Time) error {
+	c.SetReadDeadline(t)
+	return c.SetWriteDeadline(t)
+}
+
+// SetReadDeadline sets the read deadline; a Read in progress sees it too.
+func (c *Conn) SetReadDeadline(t time.Time) error { return c.setDeadline(&c.rdl, &c.rscope, t) }
+
+// SetWriteDeadline sets the write deadline; a Write in progress sees it too.
+func (c *Conn) SetWriteDeadline(t time.Time) error { return c.setDeadline(&c.wdl, &c.wscope, t) }
+
+func (c *Conn) setDeadline(dl *atomic.Int64, scope **aio.TimeoutScope, t time.Time) error {
+	var ns int64
+	if !t.IsZero() {
+		ns = t.UnixNano()
+	}
+	dl.Store(ns)
+	// Reach an operation in progress, from whatever goroutine this is.
+	return c.s.loop.CallSoonThreadsafe(func() {
+		if s := *scope; s != nil {
+			when := c.loopTime(dl.Load())
+			if !when.IsZero() && !when.After(c.s.loop.Now()) {
+				when = c.s.loop.Now()
+			}
+			s.Reschedule(when)
+		}
+	})
+}
+
+// Close closes the connection (net.Conn) once buffered data is sent.
+func (c *Conn) Close() error {
+	if c.closing {
+		return c.opError("close", net.ErrClosed)
+	}
+	c.closing = true
+	return c.s.Close()
+}
+
+// CloseWrite closes the write side (half-close), as *net.TCPConn does.
+func (c *Conn) CloseWrite() error { return c.s.CloseWrite() }
+
+// LocalAddr returns the local address (net.Conn).
+func (c *Conn) LocalAddr() net.Addr { return c.s.LocalAddr() }
+
+// RemoteAddr returns the remote address (net.Conn).
+func (c *Conn) RemoteAddr() net.Addr { return c.s.RemoteAddr() }
+
+func (c *Conn) opError(op string, err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return err
+	}
+	return &net.OpError{Op: op, Net: c.s.LocalAddr().Network(), Source: c.s.LocalAddr(), Addr: c.s.RemoteAddr(), Err: err}
+}
+
+// NetListener adapts the listener to net.Listener: Accept suspends the
+// calling task, which must be a task of the listener's loop.
+func (ln *Listener) NetListener() net.Listener { return netListener{ln} }
+
+type netListener struct{ ln *Listener }
+
+func (n netListener) Accept() (net.Conn, error) {
+	t := aio.CurrentTask(n.ln.loop.Context())
+	if t == nil {
+		return nil, aio.ErrNoTask
+	}
+	s, err := n.ln.Accept(t.Context())
+	if err != nil {
+		return nil, err
+	}
+	return s.Conn(), nil
+}
+
+func (n netListener) Close() error   { return n.ln.Close() }
+func (n netListener) Addr() net.Addr { return n.ln.Addr() }

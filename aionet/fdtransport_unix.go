@@ -1,0 +1,217 @@
+//go:build unix
+
+package aionet
+
+import (
+	"net"
+	"os"
+	"sync"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/aio-go/aio"
+)
+
+// fdTransport is a connection on a non-blocking socket watched by the loop's
+// poller: asyncio's selector transport.
+type fdTransport struct {
+	loop         *aio.Loop
+	fd           int
+	proto        Protocol
+	laddr, raddr net.Addr
+	wbuf         []byte // bytes waiting to be sent
+	limits       writeLimits
+	readPaused   bool
+	writing      bool // a writer callback is registered
+	eofAsked     bool // WriteEOF: shut the write side once wbuf is sent
+	eofSent      bool
+	closing      bool // Close: close once wbuf is sent
+	closed       bool
+	stopOnClose  func() bool
+}
+
+// readBufs lends the read buffer: data is handed to DataReceived and must not
+// outlive the call, so one buffer serves every read.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 64*1024); return &b }}
+
+// newFDTransport wraps a connected socket and starts reading from it.
+func newFDTransport(l *aio.Loop, network string, fd int, p Protocol) (*fdTransport, error) {
+	t := &fdTransport{loop: l, fd: fd, proto: p,
+		laddr: localAddr(network, fd), raddr: remoteAddr(network, fd)}
+	t.limits.set(DefaultHighWater, DefaultLowWater)
+	if err := l.AddReader(uintptr(fd), t.readReady); err != nil {
+		unix.Close(fd)
+		return nil, err
+	}
+	t.stopOnClose = l.OnClose(func() { t.closeNow(aio.ErrClosed) })
+	p.ConnectionMade(t)
+	return t, nil
+}
+
+func (t *fdTransport) readReady() {
+	bp := readBufs.Get().(*[]byte)
+	defer readBufs.Put(bp)
+	buf := *bp
+	for range 4 { // a few reads per wake-up, then the loop's other work
+		n, err := unix.Read(t.fd, buf)
+		switch {
+		case n > 0:
+			t.proto.DataReceived(buf[:n])
+			if t.closed || t.readPaused || n < len(buf) {
+				return
+			}
+		case err == unix.EAGAIN || err == unix.EINTR:
+			return
+		case err != nil:
+			t.closeNow(&net.OpError{Op: "read", Net: t.laddr.Network(), Source: t.laddr, Addr: t.raddr, Err: os.NewSyscallError("read", err)})
+			return
+		default: // EOF
+			t.loop.RemoveReader(uintptr(t.fd))
+			if !t.proto.EOFReceived() {
+				t.Close()
+			}
+			return
+		}
+	}
+}
+
+func (t *fdTransport) Write(data []byte) error {
+	switch {
+	case t.closed || t.closing:
+		return ErrClosed
+	case t.eofAsked:
+		return errWriteAfterEOF
+	case len(data) == 0:
+		return nil
+	}
+	if len(t.wbuf) == 0 {
+		n, err := unix.Write(t.fd, data)
+		if err != nil && err != unix.EAGAIN && err != unix.EINTR {
+			opErr := t.opError("write", err)
+			t.closeNow(opErr)
+			return opErr
+		}
+		if n < 0 {
+			n = 0
+		}
+		data = data[n:]
+		if len(data) == 0 {
+			return nil
+		}
+	}
+	t.wbuf = append(t.wbuf, data...)
+	if !t.writing {
+		t.writing = true
+		t.loop.AddWriter(uintptr(t.fd), t.writeReady)
+	}
+	t.limits.check(t.proto, len(t.wbuf))
+	return nil
+}
+
+func (t *fdTransport) writeReady() {
+	n, err := unix.Write(t.fd, t.wbuf)
+	if err != nil && err != unix.EAGAIN && err != unix.EINTR {
+		t.closeNow(t.opError("write", err))
+		return
+	}
+	if n > 0 {
+		rest := copy(t.wbuf, t.wbuf[n:])
+		t.wbuf = t.wbuf[:rest]
+		if cap(t.wbuf) > 4*DefaultHighWater && rest < DefaultLowWater {
+			t.wbuf = append([]byte(nil), t.wbuf...) // give a big buffer back
+		}
+	}
+	t.limits.check(t.proto, len(t.wbuf))
+	if len(t.wbuf) > 0 {
+		return
+	}
+	t.writing = false
+	t.loop.RemoveWriter(uintptr(t.fd))
+	t.flushed()
+}
+
+// flushed runs once the write buffer is empty.
+func (t *fdTransport) flushed() {
+	if t.closing {
+		t.closeNow(nil)
+		return
+	}
+	if t.eofAsked && !t.eofSent {
+		t.eofSent = true
+		unix.Shutdown(t.fd, unix.SHUT_WR)
+	}
+}
+
+func (t *fdTransport) opError(op string, err error) error {
+	return &net.OpError{Op: op, Net: t.laddr.Network(), Source: t.laddr, Addr: t.raddr, Err: os.NewSyscallError(op, err)}
+}
+
+func (t *fdTransport) WriteEOF() error {
+	if t.closed || t.closing {
+		return ErrClosed
+	}
+	t.eofAsked = true
+	if len(t.wbuf) == 0 {
+		t.flushed()
+	}
+	return nil
+}
+
+func (t *fdTransport) Close() error {
+	if t.closed || t.closing {
+		return nil
+	}
+	t.closing = true
+	t.loop.RemoveReader(uintptr(t.fd))
+	if len(t.wbuf) == 0 {
+		t.closeNow(nil)
+	}
+	return nil
+}
+
+func (t *fdTransport) Abort() { t.closeNow(nil) }
+
+// closeNow closes the socket and tells the protocol, on the loop's next pass.
+func (t *fdTransport) closeNow(err error) {
+	if t.closed {
+		return
+	}
+	t.closed, t.closing = true, true
+	t.loop.RemoveReader(uintptr(t.fd))
+	t.loop.RemoveWriter(uintptr(t.fd))
+	unix.Close(t.fd)
+	t.wbuf = nil
+	if t.stopOnClose != nil {
+		t.stopOnClose()
+	}
+	p := t.proto
+	if t.loop.IsClosed() || err == aio.ErrClosed {
+		p.ConnectionLost(err)
+		return
+	}
+	t.loop.CallSoon(func() { p.ConnectionLost(err) })
+}
+
+func (t *fdTransport) PauseReading() {
+	if !t.readPaused && !t.closing {
+		t.readPaused = true
+		t.loop.RemoveReader(uintptr(t.fd))
+	}
+}
+
+func (t *fdTransport) ResumeReading() {
+	if t.readPaused && !t.closing {
+		t.readPaused = false
+		t.loop.AddReader(uintptr(t.fd), t.readReady)
+	}
+}
+
+func (t *fdTransport) SetWriteBufferLimits(high, low int) {
+	t.limits.set(high, low)
+	t.limits.check(t.proto, len(t.wbuf))
+}
+
+func (t *fdTransport) WriteBufferSize() int { return len(t.wbuf) }
+func (t *fdTransport) IsClosing() bool      { return t.closing }
+func (t *fdTransport) LocalAddr() net.Addr  { return t.laddr }
+func (t *fdTransport) RemoteAddr() net.Addr { return t.raddr }

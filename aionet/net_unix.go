@@ -1,0 +1,195 @@
+//go:build unix
+
+package aionet
+
+import (
+	"context"
+	"net"
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/aio-go/aio"
+)
+
+// DialTransport connects to address and drives the connection with p
+// (asyncio's loop.create_connection). network is "tcp", "tcp4", "tcp6" or
+// "unix". Name resolution runs on ToThread; connecting suspends the task.
+func DialTransport(ctx context.Context, network, address string, p Protocol) (Transport, error) {
+	l := aio.LoopOf(ctx)
+	if l == nil {
+		return nil, aio.ErrNoTask
+	}
+	opErr := func(err error) error {
+		return &net.OpError{Op: "dial", Net: network, Addr: addrOf(network, address), Err: err}
+	}
+	raddr, err := resolve(ctx, network, address)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	fd, err := connect(ctx, network, raddr)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	t, err := newFDTransport(l, network, fd, p)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	return t, nil
+}
+
+// Listener is a listening socket on the loop (asyncio's Server, without the
+// serving): Accept suspends a task until a connection comes.
+type Listener struct {
+	loop        *aio.Loop
+	fd          int
+	network     string
+	addr        net.Addr
+	ready       aio.Event // the socket may have connections to accept
+	closed      bool
+	stopOnClose func() bool
+	onAccept    func(fd int) // set by ServeProtocol: accept in the callback
+}
+
+// ListenConfig holds options of Listen.
+type ListenConfig struct {
+	// ReusePort sets SO_REUSEPORT, so that several loops can listen on one
+	// port and the kernel spreads connections among them.
+	ReusePort bool
+}
+
+// Listen listens on address (asyncio's start_server without a handler).
+// network is "tcp", "tcp4", "tcp6" or "unix".
+func Listen(ctx context.Context, network, address string) (*Listener, error) {
+	return ListenConfig{}.Listen(ctx, network, address)
+}
+
+// Listen listens on address with the options of c.
+func (c ListenConfig) Listen(ctx context.Context, network, address string) (*Listener, error) {
+	l := aio.LoopOf(ctx)
+	if l == nil {
+		return nil, aio.ErrNoTask
+	}
+	opErr := func(err error) error {
+		return &net.OpError{Op: "listen", Net: network, Addr: addrOf(network, address), Err: err}
+	}
+	laddr, err := resolve(ctx, network, address)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	fd, addr, err := listen(network, laddr, c.ReusePort)
+	if err != nil {
+		return nil, opErr(err)
+	}
+	ln := &Listener{loop: l, fd: fd, network: network, addr: addr}
+	if err := l.AddReader(uintptr(fd), ln.readable); err != nil {
+		unix.Close(fd)
+		return nil, opErr(err)
+	}
+	ln.stopOnClose = l.OnClose(func() { ln.Close() })
+	return ln, nil
+}
+
+func (ln *Listener) readable() {
+	if ln.onAccept == nil {
+		ln.ready.Set()
+		return
+	}
+	for range 64 { // accept a batch, then let the loop serve the connections
+		fd, _, err := accept(ln.fd)
+		if err != nil {
+			if !retryAccept(err) {
+				ln.report(err)
+			}
+			return
+		}
+		ln.onAccept(fd)
+	}
+}
+
+// retryAccept reports whether an accept error only means "nothing now".
+func retryAccept(err error) bool {
+	switch err {
+	case unix.EAGAIN, unix.EINTR, unix.ECONNABORTED:
+		return true
+	}
+	return false
+}
+
+func (ln *Listener) report(err error) {
+	ln.loop.CallExceptionHandler(aio.ExceptionContext{
+		Message: "aionet: accept failed on " + ln.addr.String(),
+		Err:     os.NewSyscallError("accept", err),
+	})
+}
+
+// Addr returns the address the listener listens on.
+func (ln *Listener) Addr() net.Addr { return ln.addr }
+
+// Accept waits for a connection and returns it as a Stream.
+func (ln *Listener) Accept(ctx context.Context) (*Stream, error) {
+	s, p := newStream(ln.loop)
+	if _, err := ln.AcceptTransport(ctx, p); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// AcceptTransport waits for a connection and drives it with p.
+func (ln *Listener) AcceptTransport(ctx context.Context, p Protocol) (Transport, error) {
+	for {
+		if ln.closed {
+			return nil, ln.opError(ErrClosed)
+		}
+		fd, _, err := accept(ln.fd)
+		if err == nil {
+			t, err := newFDTransport(ln.loop, ln.network, fd, p)
+			if err != nil {
+				return nil, ln.opError(err)
+			}
+			return t, nil
+		}
+		if !retryAccept(err) {
+			return nil, ln.opError(os.NewSyscallError("accept", err))
+		}
+		ln.ready.Clear()
+		if err := ln.ready.Wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+func (ln *Listener) opError(err error) error {
+	return &net.OpError{Op: "accept", Net: ln.network, Addr: ln.addr, Err: err}
+}
+
+// Close stops listening and closes the socket; waiting Accepts return
+// net.ErrClosed. Connections already accepted go on.
+func (ln *Listener) Close() error {
+	if ln.closed {
+		return nil
+	}
+	ln.closed = true
+	ln.loop.RemoveReader(uintptr(ln.fd))
+	unix.Close(ln.fd)
+	if ln.stopOnClose != nil {
+		ln.stopOnClose()
+	}
+	if ln.network == "unix" {
+		os.Remove(ln.addr.String())
+	}
+	ln.ready.Set()
+	return nil
+}
+
+// ServeProtocol accepts connections in the loop's readiness callback and
+// drives each with a protocol from factory, with no task per connection
+// (asyncio's create_server). It returns at once; Close the listener to stop.
+func (ln *Listener) ServeProtocol(factory func() Protocol) {
+	ln.onAccept = func(fd int) {
+		if _, err := newFDTransport(ln.loop, ln.network, fd, factory()); err != nil {
+			ln.report(err)
+		}
+	}
+	ln.ready.Set()
+}

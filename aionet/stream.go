@@ -1,0 +1,268 @@
+package aionet
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+
+	"github.com/aio-go/aio"
+)
+
+// DefaultLimit is the most a Stream buffers for ReadUntil and ReadLine, as
+// asyncio's stream limit.
+const DefaultLimit = 64 * 1024
+
+// LimitError is returned by ReadUntil and ReadLine when the separator is not
+// found within the stream's limit (asyncio's LimitOverrunError). The data
+// stays in the buffer: Read can still take it.
+type LimitError struct {
+	Limit    int // the stream's limit
+	Buffered int // bytes buffered when the limit was reached
+}
+
+func (e *LimitError) Error() string {
+	return fmt.Sprintf("aionet: separator not found within the limit of %d bytes (%d buffered)", e.Limit, e.Buffered)
+}
+
+// IncompleteReadError is returned by ReadExactly and ReadUntil when the
+// stream ends first (asyncio's IncompleteReadError). Partial holds what was
+// read; it matches io.ErrUnexpectedEOF under errors.Is.
+type IncompleteReadError struct {
+	Partial  []byte
+	Expected int // bytes expected; -1 for ReadUntil
+}
+
+func (e *IncompleteReadError) Error() string {
+	if e.Expected < 0 {
+		return fmt.Sprintf("aionet: stream ended after %d bytes, before the separator", len(e.Partial))
+	}
+	return fmt.Sprintf("aionet: stream ended after %d of %d bytes", len(e.Partial), e.Expected)
+}
+
+// Is reports whether target is io.ErrUnexpectedEOF.
+func (e *IncompleteReadError) Is(target error) bool { return target == io.ErrUnexpectedEOF }
+
+// Stream is a connection read and written by tasks (asyncio's StreamReader and
+// StreamWriter in one). Reads suspend the calling task until data is there;
+// writes never block and Drain waits while the write buffer is above its
+// high-water mark, so that a slow peer cannot make memory grow without bound.
+// Its methods belong to the loop's goroutine.
+type Stream struct {
+	t       Transport
+	loop    *aio.Loop
+	buf     []byte // buffered data is buf[off:]
+	off     int
+	limit   int
+	eof     bool
+	lost    bool
+	lostErr error
+	paused  bool // reading paused: the buffer is over 2×limit
+	data    aio.Event
+	drained aio.Event
+	closed  aio.Event
+	wpaused bool
+}
+
+// streamProtocol feeds a Stream from its transport.
+type streamProtocol struct{ s *Stream }
+
+func newStream(l *aio.Loop) (*Stream, *streamProtocol) {
+	s := &Stream{loop: l, limit: DefaultLimit}
+	s.drained.Set()
+	return s, &streamProtocol{s}
+}
+
+func (p *streamProtocol) ConnectionMade(t Transport) { p.s.t = t }
+
+func (p *streamProtocol) DataReceived(data []byte) {
+	s := p.s
+	if s.off > 0 && s.off == len(s.buf) {
+		s.buf, s.off = s.buf[:0], 0
+	}
+	s.buf = append(s.buf, data...)
+	s.data.Set()
+	if !s.paused && len(s.buf)-s.off > 2*s.limit {
+		s.paused = true
+		s.t.PauseReading()
+	}
+}
+
+func (p *streamProtocol) EOFReceived() bool {
+	p.s.eof = true
+	p.s.data.Set()
+	return true // the writer may go on: half-close
+}
+
+func (p *streamProtocol) ConnectionLost(err error) {
+	s := p.s
+	s.lost, s.lostErr, s.eof = true, err, true
+	s.data.Set()
+	s.drained.Set()
+	s.closed.Set()
+}
+
+func (p *streamProtocol) PauseWriting()  { p.s.wpaused = true; p.s.drained.Clear() }
+func (p *streamProtocol) ResumeWriting() { p.s.wpaused = false; p.s.drained.Set() }
+
+// SetLimit sets the buffer limit of ReadUntil and ReadLine (DefaultLimit by
+// default).
+func (s *Stream) SetLimit(n int) { s.limit = max(n, 1) }
+
+// Transport returns the stream's transport.
+func (s *Stream) Transport() Transport { return s.t }
+
+// LocalAddr and RemoteAddr return the connection's addresses.
+func (s *Stream) LocalAddr() net.Addr  { return s.t.LocalAddr() }
+func (s *Stream) RemoteAddr() net.Addr { return s.t.RemoteAddr() }
+
+// Buffered returns the number of bytes read from the peer and not consumed.
+func (s *Stream) Buffered() int { return len(s.buf) - s.off }
+
+// AtEOF reports whether the peer has closed and the buffer is empty.
+func (s *Stream) AtEOF() bool { return s.eof && s.Buffered() == 0 }
+
+// wait suspends the task until more data, EOF or the end of the connection.
+func (s *Stream) wait(ctx context.Context) error {
+	if s.paused && s.Buffered() <= s.limit {
+		s.paused = false
+		s.t.ResumeReading()
+	}
+	s.data.Clear()
+	return s.data.Wait(ctx)
+}
+
+// consume takes n buffered bytes.
+func (s *Stream) consume(n int) []byte {
+	b := s.buf[s.off : s.off+n]
+	s.off += n
+	if s.paused && s.Buffered() <= s.limit {
+		s.paused = false
+		s.t.ResumeReading()
+	}
+	return b
+}
+
+// readErr is what a read returns at the end of the data.
+func (s *Stream) readErr() error {
+	if s.lostErr != nil {
+		return s.lostErr
+	}
+	return io.EOF
+}
+
+// Read reads up to len(p) bytes, waiting until at least one is there. It
+// returns io.EOF once the peer has closed and the buffer is empty (the
+// io.Reader contract), and the cause if ctx is cancelled first.
+func (s *Stream) Read(ctx context.Context, p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	for s.Buffered() == 0 {
+		if s.eof {
+			return 0, s.readErr()
+		}
+		if err := s.wait(ctx); err != nil {
+			return 0, err
+		}
+	}
+	return copy(p, s.consume(min(len(p), s.Buffered()))), nil
+}
+
+// ReadExactly reads exactly n bytes (asyncio's readexactly). If the stream
+// ends first, it returns an *IncompleteReadError with what there was. The
+// slice is the stream's own until the next read: copy it to keep it.
+func (s *Stream) ReadExactly(ctx context.Context, n int) ([]byte, error) {
+	for s.Buffered() < n {
+		if s.eof {
+			partial := append([]byte(nil), s.consume(s.Buffered())...)
+			return partial, &IncompleteReadError{Partial: partial, Expected: n}
+		}
+		if err := s.wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+	return s.consume(n), nil
+}
+
+// ReadLine reads up to and including the next "\n"; see ReadUntil.
+func (s *Stream) ReadLine(ctx context.Context) ([]byte, error) {
+	return s.ReadUntil(ctx, []byte{'\n'})
+}
+
+// ReadUntil reads up to and including the next sep (asyncio's readuntil). If
+// sep is not found within the stream's limit, it returns a *LimitError and
+// leaves the data in the buffer; if the stream ends first, an
+// *IncompleteReadError with the rest. The slice is the stream's own until the
+// next read.
+func (s *Stream) ReadUntil(ctx context.Context, sep []byte) ([]byte, error) {
+	if len(sep) == 0 {
+		return nil, errors.New("aionet: ReadUntil with an empty separator")
+	}
+	searched := 0 // bytes already searched without finding sep
+	for {
+		data := s.buf[s.off:]
+		if i := bytes.Index(data[searched:], sep); i >= 0 {
+			end := searched + i + len(sep)
+			if end > s.limit {
+				return nil, &LimitError{Limit: s.limit, Buffered: len(data)}
+			}
+			return s.consume(end), nil
+		}
+		searched = max(0, len(data)-len(sep)+1)
+		if len(data) > s.limit {
+			return nil, &LimitError{Limit: s.limit, Buffered: len(data)}
+		}
+		if s.eof {
+			partial := append([]byte(nil), s.consume(len(data))...)
+			if len(partial) == 0 && s.lostErr == nil {
+				return nil, io.EOF
+			}
+			return partial, &IncompleteReadError{Partial: partial, Expected: -1}
+		}
+		if err := s.wait(ctx); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Write sends b without blocking (asyncio's StreamWriter.write): what the
+// socket does not take now is buffered. Call Drain to wait while the buffer
+// is full. It returns net.ErrClosed once the stream is closed.
+func (s *Stream) Write(b []byte) (int, error) {
+	if s.lost {
+		if s.lostErr != nil {
+			return 0, s.lostErr
+		}
+		return 0, ErrClosed
+	}
+	if err := s.t.Write(b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+// Drain waits until the write buffer is back below its low-water mark
+// (asyncio's drain). It returns the connection's error if it was lost.
+func (s *Stream) Drain(ctx context.Context) error {
+	if err := s.drained.Wait(ctx); err != nil {
+		return err
+	}
+	if s.lost && s.lostErr != nil {
+		return s.lostErr
+	}
+	return nil
+}
+
+// CloseWrite closes the write side once the buffered data is sent
+// (half-close, asyncio's write_eof); reading goes on.
+func (s *Stream) CloseWrite() error { return s.t.WriteEOF() }
+
+// Close closes the stream once the buffered data is sent. It does not wait;
+// WaitClosed does.
+func (s *Stream) Close() error { return s.t.Close() }
+
+// WaitClosed waits until the connection is closed (asyncio's wait_closed).
+func (s *Stream) WaitClosed(ctx context.Context) error { return s.closed.Wait(ctx) }
