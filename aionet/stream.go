@@ -125,8 +125,10 @@ func (s *Stream) Buffered() int { return len(s.buf) - s.off }
 func (s *Stream) AtEOF() bool { return s.eof && s.Buffered() == 0 }
 
 // wait suspends the task until more data, EOF or the end of the connection.
+// A reader that waits wants more data: reading resumes even if the buffer is
+// over its mark (ReadExactly of more than the limit), as in asyncio.
 func (s *Stream) wait(ctx context.Context) error {
-	if s.paused && s.Buffered() <= s.limit {
+	if s.paused {
 		s.paused = false
 		s.t.ResumeReading()
 	}

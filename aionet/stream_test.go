@@ -1,0 +1,564 @@
+package aionet_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aionet"
+)
+
+// run runs main on a fresh loop and checks that no descriptor and no
+// goroutine is left once it is closed.
+func run(t *testing.T, main func(ctx context.Context) error, opts ...aio.Option) {
+	t.Helper()
+	fds := openFDs()
+	goroutines := runtime.NumGoroutine()
+	if err := aio.Run(context.Background(), main, opts...); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > goroutines || (fds >= 0 && openFDs() > fds) {
+		if time.Now().After(deadline) {
+			t.Fatalf("left behind: %d goroutines (had %d), %d descriptors (had %d)",
+				runtime.NumGoroutine(), goroutines, openFDs(), fds)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// openFDs counts the process's open descriptors (Linux), or -1.
+func openFDs() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(entries)
+}
+
+// echo is a connection handler that sends back what it reads.
+func echo(ctx context.Context, s *aionet.Stream) error {
+	buf := make([]byte, 32*1024)
+	for {
+		n, err := s.Read(ctx, buf)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := s.Write(buf[:n]); err != nil {
+			return err
+		}
+		if err := s.Drain(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func TestEchoSizes(t *testing.T) {
+	for _, network := range []string{"tcp4", "tcp6", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			run(t, func(ctx context.Context) error {
+				addr := "127.0.0.1:0"
+				switch network {
+				case "tcp6":
+					addr = "[::1]:0"
+				case "unix":
+					addr = t.TempDir() + "/echo.sock"
+				}
+				srv, err := aionet.StartServer(ctx, network, addr, echo)
+				if err != nil {
+					if network == "tcp6" {
+						t.Skip("no IPv6 loopback:", err)
+					}
+					return err
+				}
+				defer srv.Close()
+				c, err := aionet.Dial(ctx, network, srv.Addr().String())
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				for _, size := range []int{1, 100, 4096, 65536, 1 << 20, 3<<20 + 7} {
+					msg := make([]byte, size)
+					rand.Read(msg)
+					// Write and read concurrently: a large message fills both
+					// socket buffers before the echo comes back.
+					w := aio.Go(ctx, func(ctx context.Context) error {
+						if _, err := c.Write(msg); err != nil {
+							return err
+						}
+						return c.Drain(ctx)
+					})
+					got, err := c.ReadExactly(ctx, size)
+					if err != nil {
+						return fmt.Errorf("size %d: %w", size, err)
+					}
+					if !bytes.Equal(got, msg) {
+						return fmt.Errorf("size %d: echo differs", size)
+					}
+					if _, err := w.Await(ctx); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		})
+	}
+}
+
+// serveChunks starts a server that writes the chunks with a pause between
+// them, so that the client's reads meet them at their boundaries.
+func serveChunks(ctx context.Context, chunks ...string) (*aionet.Server, error) {
+	return aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+		for _, c := range chunks {
+			s.Write([]byte(c))
+			s.Drain(ctx)
+			aio.Sleep(ctx, 5*time.Millisecond)
+		}
+		return s.CloseWrite()
+	})
+}
+
+func TestReaderBoundaries(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		srv, err := serveChunks(ctx, "hel", "lo\nwor", "ld\n", "xx--", "-yy", "abcdef", "tail")
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for _, want := range []string{"hello\n", "world\n"} {
+			line, err := c.ReadLine(ctx)
+			if string(line) != want || err != nil {
+				t.Errorf("ReadLine = %q %v; want %q", line, err, want)
+			}
+		}
+		if b, err := c.ReadUntil(ctx, []byte("---")); string(b) != "xx---" || err != nil {
+			t.Errorf("ReadUntil(---) = %q %v", b, err)
+		}
+		if b, err := c.ReadExactly(ctx, 4); string(b) != "yyab" || err != nil {
+			t.Errorf("ReadExactly(4) = %q %v", b, err)
+		}
+		b, err := c.ReadExactly(ctx, 100)
+		var ire *aionet.IncompleteReadError
+		if !errors.As(err, &ire) || string(ire.Partial) != "cdeftail" || string(b) != "cdeftail" || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("ReadExactly past the end = %q %v", b, err)
+		}
+		if _, err := c.ReadLine(ctx); err != io.EOF {
+			t.Errorf("ReadLine at EOF = %v", err)
+		}
+		if n, err := c.Read(ctx, make([]byte, 10)); n != 0 || err != io.EOF {
+			t.Errorf("Read at EOF = %d %v", n, err)
+		}
+		return nil
+	})
+}
+
+func TestReaderLimit(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		long := strings.Repeat("x", 300)
+		srv, err := serveChunks(ctx, long, "\nshort\n")
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.SetLimit(100)
+		_, err = c.ReadLine(ctx)
+		var le *aionet.LimitError
+		if !errors.As(err, &le) || le.Limit != 100 {
+			t.Fatalf("ReadLine over the limit = %v", err)
+		}
+		// The data stays: read it another way.
+		b, err := c.ReadExactly(ctx, 301)
+		if string(b) != long+"\n" || err != nil {
+			t.Errorf("after the overrun: %q %v", b, err)
+		}
+		if line, err := c.ReadLine(ctx); string(line) != "short\n" || err != nil {
+			t.Errorf("next line = %q %v", line, err)
+		}
+		return nil
+	})
+}
+
+func TestHalfCloseAndReset(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		// Half-close: the client stops writing; the server reads to EOF and
+		// then answers.
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			var all []byte
+			buf := make([]byte, 1024)
+			for {
+				n, err := s.Read(ctx, buf)
+				all = append(all, buf[:n]...)
+				if err == io.EOF {
+					break
+				}
+				if err != nil {
+					return err
+				}
+			}
+			s.Write([]byte(fmt.Sprintf("got %d bytes", len(all))))
+			return s.Drain(ctx)
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		c.Write([]byte("half a conversation"))
+		c.CloseWrite()
+		var answer bytes.Buffer
+		buf := make([]byte, 100)
+		for {
+			n, err := c.Read(ctx, buf)
+			answer.Write(buf[:n])
+			if err != nil {
+				break
+			}
+		}
+		if answer.String() != "got 19 bytes" {
+			t.Errorf("answer %q", answer.String())
+		}
+		c.Close()
+		// Reset: the server closes with unread data, the kernel resets.
+		rst, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			aio.Sleep(ctx, 20*time.Millisecond) // let the data arrive, unread
+			s.Transport().Abort()
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		defer rst.Close()
+		c, err = aionet.Dial(ctx, "tcp", rst.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.Write(bytes.Repeat([]byte("x"), 1000))
+		_, err = c.Read(ctx, buf)
+		if !errors.Is(err, syscall.ECONNRESET) && err != io.EOF {
+			t.Errorf("read after a reset = %v; want ECONNRESET", err)
+		}
+		return nil
+	})
+}
+
+func TestSlowReaderBoundsMemory(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		release := &aio.Event{}
+		var received int
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			if err := release.Wait(ctx); err != nil { // does not read for a while
+				return err
+			}
+			buf := make([]byte, 64*1024)
+			for {
+				n, err := s.Read(ctx, buf)
+				received += n
+				if err != nil {
+					return nil
+				}
+			}
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		chunk := make([]byte, 16*1024)
+		most := 0
+		stalled := false
+		for sent := 0; sent < 32<<20; sent += len(chunk) {
+			c.Write(chunk)
+			most = max(most, c.Transport().WriteBufferSize())
+			err := aio.Timeout(ctx, 50*time.Millisecond, c.Drain)
+			if errors.Is(err, context.DeadlineExceeded) {
+				stalled = true // the peer does not read: Drain waits
+				release.Set()
+				if err := c.Drain(ctx); err != nil {
+					return err
+				}
+			} else if err != nil {
+				return err
+			}
+		}
+		c.CloseWrite()
+		srv.Close()
+		if !stalled {
+			t.Error("Drain never waited for the slow reader")
+		}
+		if most > aionet.DefaultHighWater+len(chunk) {
+			t.Errorf("write buffer reached %d bytes; the high-water mark is %d", most, aionet.DefaultHighWater)
+		}
+		c.Close()
+		return c.WaitClosed(ctx)
+	})
+}
+
+func TestConnectErrors(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		// A port nobody listens on.
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		addr := ln.Addr().String()
+		ln.Close()
+		_, err = aionet.Dial(ctx, "tcp", addr)
+		var oe *net.OpError
+		if !errors.Is(err, syscall.ECONNREFUSED) || !errors.As(err, &oe) || oe.Op != "dial" || !strings.Contains(err.Error(), addr) {
+			t.Errorf("dial to a closed port = %v", err)
+		}
+		if _, err := aionet.Dial(ctx, "tcp", "no-port"); err == nil {
+			t.Error("dial to a bad address succeeded")
+		}
+		if _, err := aionet.Dial(context.Background(), "tcp", addr); !errors.Is(err, aio.ErrNoTask) {
+			t.Errorf("dial outside a task = %v", err)
+		}
+		return nil
+	})
+}
+
+func TestConnectTimeoutVirtualClock(t *testing.T) {
+	clk := aio.NewVirtualClock(time.Time{})
+	run(t, func(ctx context.Context) error {
+		// A non-routable address: the SYN goes nowhere.
+		err := aio.Timeout(ctx, 30*time.Second, func(ctx context.Context) error {
+			c, err := aionet.Dial(ctx, "tcp", "10.255.255.1:81")
+			if err == nil {
+				c.Close()
+			}
+			return err
+		})
+		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
+			t.Skip("this network does not drop SYNs to 10.255.255.1:", err)
+		}
+		if !errors.Is(err, context.DeadlineExceeded) || clk.Since() != 30*time.Second {
+			t.Errorf("connect timeout = %v after %v", err, clk.Since())
+		}
+		return nil
+	}, aio.WithClock(clk))
+}
+
+func TestManyConnections(t *testing.T) {
+	// 10,000 connections need 20,000 descriptors in one process, more than
+	// this machine allows: the clients run in a child process, plain Go.
+	run(t, func(ctx context.Context) error {
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", echo)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		out, err := aio.ToThread(ctx, func(ctx context.Context) ([]byte, error) {
+			cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^TestManyConnectionsClient$", "-test.v")
+			cmd.Env = append(os.Environ(), "AIONET_CLIENT_ADDR="+srv.Addr().String())
+			return cmd.CombinedOutput()
+		})
+		if err != nil || !bytes.Contains(out, []byte("connections: 10000 ok")) {
+			t.Errorf("clients: %v\n%s", err, out)
+		}
+		return nil
+	})
+}
+
+// TestManyConnectionsClient is the child process of TestManyConnections: it
+// opens 10,000 connections, keeps them all open, and makes each do a round
+// trip.
+func TestManyConnectionsClient(t *testing.T) {
+	addr := os.Getenv("AIONET_CLIENT_ADDR")
+	if addr == "" {
+		t.Skip("run by TestManyConnections")
+	}
+	const n = 10000
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatalf("connection %d: %v", len(conns), err)
+		}
+		conns = append(conns, c)
+	}
+	errs := make(chan error, n)
+	for i, c := range conns {
+		go func() {
+			msg := fmt.Sprintf("hello %d\n", i)
+			if _, err := c.Write([]byte(msg)); err != nil {
+				errs <- err
+				return
+			}
+			line, err := bufio.NewReader(c).ReadString('\n')
+			if err == nil && line != msg {
+				err = fmt.Errorf("connection %d got %q", i, line)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("connections: %d ok", n)
+}
+
+func TestTLSBothWays(t *testing.T) {
+	cert := selfSigned(t)
+	run(t, func(ctx context.Context) error {
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			tc := tls.Server(s.Conn(), &tls.Config{Certificates: []tls.Certificate{cert}})
+			defer tc.Close()
+			r := bufio.NewReader(tc)
+			line, err := r.ReadString('\n')
+			if err != nil {
+				return err
+			}
+			_, err = tc.Write([]byte("secure " + line))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		s, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		// STARTTLS: the stream is in use before the upgrade.
+		tc := tls.Client(s.Conn(), &tls.Config{InsecureSkipVerify: true})
+		defer tc.Close()
+		if err := tc.HandshakeContext(ctx); err != nil {
+			return err
+		}
+		fmt.Fprintf(tc, "hello\n")
+		line, err := bufio.NewReader(tc).ReadString('\n')
+		if line != "secure hello\n" || err != nil {
+			t.Errorf("over TLS: %q %v", line, err)
+		}
+		if st := tc.ConnectionState(); !st.HandshakeComplete {
+			t.Error("handshake not complete")
+		}
+		return nil
+	})
+}
+
+func TestConnWithStandardLibrary(t *testing.T) {
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "you asked for %s", r.URL.Path)
+	}))
+	defer hs.Close()
+	run(t, func(ctx context.Context) error {
+		s, err := aionet.Dial(ctx, "tcp", strings.TrimPrefix(hs.URL, "http://"))
+		if err != nil {
+			return err
+		}
+		conn := s.Conn()
+		defer conn.Close()
+		req, _ := http.NewRequest("GET", hs.URL+"/lecture", nil)
+		if err := req.Write(conn); err != nil {
+			return err
+		}
+		resp, err := http.ReadResponse(bufio.NewReader(conn), req)
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(resp.Body)
+		if resp.StatusCode != 200 || string(body) != "you asked for /lecture" {
+			t.Errorf("response %d %q", resp.StatusCode, body)
+		}
+		// Deadlines: a read that nothing answers times out.
+		conn.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
+		_, err = conn.Read(make([]byte, 10))
+		var ne net.Error
+		if !errors.As(err, &ne) || !ne.Timeout() || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("read past the deadline = %v", err)
+		}
+		// A deadline moved into the past from another goroutine wakes a
+		// blocked Read.
+		conn.SetReadDeadline(time.Time{})
+		go func() {
+			time.Sleep(20 * time.Millisecond)
+			conn.SetReadDeadline(time.Now())
+		}()
+		if _, err := conn.Read(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Errorf("read interrupted by a deadline = %v", err)
+		}
+		return nil
+	})
+}
+
+func TestLoopCloseClosesDescriptors(t *testing.T) {
+	fds := openFDs()
+	l := aio.NewLoop()
+	var srv *aionet.Server
+	var conn *aionet.Stream
+	task := aio.Go(l.Context(), func(ctx context.Context) error {
+		var err error
+		if srv, err = aionet.StartServer(ctx, "tcp", "127.0.0.1:0", echo); err != nil {
+			return err
+		}
+		conn, err = aionet.Dial(ctx, "tcp", srv.Addr().String())
+		return err
+	})
+	if err := l.RunUntilComplete(task); err != nil || task.Err() != nil {
+		t.Fatal(err, task.Err())
+	}
+	l.CallLater(10*time.Millisecond, l.Stop)
+	l.RunForever()
+	l.Close() // nobody closed the server or the connection
+	if fds >= 0 && openFDs() != fds {
+		t.Fatalf("%d descriptors open after the loop closed; %d before", openFDs(), fds)
+	}
+	if _, err := conn.Write([]byte("x")); err == nil {
+		t.Error("write on a connection of a closed loop succeeded")
+	}
+}
+
+// selfSigned makes a certificate for 127.0.0.1.
+func selfSigned(t *testing.T) tls.Certificate {
+	t.Helper()
+	certPEM, keyPEM := generateCert(t)
+	cert, err := tls.X509KeyPair(certPEM, keyPEM)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cert
+}
