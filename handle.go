@@ -1,6 +1,9 @@
 package aio
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // A Handle is a callback scheduled on a loop by CallSoon, CallLater or CallAt.
 // Its methods belong to the loop: call them from the loop's goroutine (a task
@@ -54,6 +57,15 @@ func (l *Loop) putTimer(h *Handle) {
 		h.t = nil
 		l.freeTimers = append(l.freeTimers, h)
 	}
+}
+
+// addSat is now + d, saturating instead of overflowing for huge d (a sleep
+// "forever").
+func addSat(now int64, d time.Duration) int64 {
+	if d > 0 && now > math.MaxInt64-int64(d) {
+		return math.MaxInt64
+	}
+	return now + int64(d)
 }
 
 // timerHeap is a binary min-heap of timers ordered by (when, seq).

@@ -176,7 +176,7 @@ func (l *Loop) CallSoon(fn func()) *Handle {
 // CallLater schedules fn to run on the loop once d has passed on its clock.
 // Callbacks due at the same instant run in the order they were scheduled.
 func (l *Loop) CallLater(d time.Duration, fn func()) *Handle {
-	return l.callAtNs(l.now()+int64(d), fn, nil)
+	return l.callAtNs(addSat(l.now(), d), fn, nil)
 }
 
 // CallAt schedules fn to run on the loop at time when on its clock.

@@ -3,6 +3,7 @@ package aio_test
 import (
 	"context"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -236,5 +237,23 @@ func TestManyLoopsInParallel(t *testing.T) {
 		if r != 1000 {
 			t.Errorf("loop %d counted %d", i, r)
 		}
+	}
+}
+
+func TestHugeDurationsSaturate(t *testing.T) {
+	err, took, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		sleeper := aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, math.MaxInt64) })
+		fired := false
+		aio.LoopOf(ctx).CallLater(math.MaxInt64, func() { fired = true })
+		err := aio.Timeout(ctx, math.MaxInt64, func(ctx context.Context) error { return aio.Sleep(ctx, time.Second) })
+		aio.Sleep(ctx, time.Second)
+		if sleeper.Done() || fired || err != nil {
+			t.Errorf("a sleep forever ended (%v), a callback in forever ran (%v), timeout err %v", sleeper.Done(), fired, err)
+		}
+		sleeper.Cancel()
+		return nil
+	})
+	if err != nil || took != 2*time.Second {
+		t.Fatalf("err=%v took=%v", err, took)
 	}
 }

@@ -23,7 +23,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	l := t.loop
 	h := l.getTimer()
 	defer l.putTimer(h)
-	l.schedule(h, l.now()+int64(d), t)
+	l.schedule(h, addSat(l.now(), d), t)
 	for h.index >= 0 {
 		closing := t.park(&wc)
 		if closing {

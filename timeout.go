@@ -19,7 +19,7 @@ func Timeout(ctx context.Context, d time.Duration, fn func(ctx context.Context) 
 	if err != nil {
 		return err
 	}
-	return timeoutNs(ctx, n, t.loop.now()+int64(d), true, fn)
+	return timeoutNs(ctx, n, addSat(t.loop.now(), d), true, fn)
 }
 
 // TimeoutAt is Timeout with an instant on the loop's clock (asyncio.timeout_at).
