@@ -16,6 +16,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 
 	"github.com/aio-go/aio"
@@ -34,6 +35,13 @@ func main() {
 	n := *loops
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
+	}
+	if path := os.Getenv("AIO_CPUPROFILE"); path != "" { // for looking into it
+		f, err := os.Create(path)
+		if err == nil {
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()

@@ -3,15 +3,27 @@
 package poll
 
 import (
+	"os"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 )
 
 // epoll is the Linux poller: level-triggered epoll, and an eventfd to wake it.
+//
+// The loop must not sleep in a blocking epoll_wait: the Go scheduler would
+// see a goroutine stuck in a system call, hand its processor to another
+// thread and back at every wake-up (futex and nanosleep calls by the
+// thousand). Instead the epoll descriptor is itself registered with the Go
+// runtime's poller (an epoll descriptor is readable while it has events): the
+// loop's goroutine parks like any goroutine waiting for a socket, and
+// epoll_wait is only ever called with a zero timeout.
 type epoll struct {
 	fd       int
+	file     *os.File        // fd, known to the runtime's poller
+	rc       syscall.RawConn // to park until fd is readable
 	wakeFd   int
 	events   []unix.EpollEvent
 	interest map[int]uint32
@@ -33,9 +45,18 @@ func New() (Poller, error) {
 	p := &epoll{fd: fd, wakeFd: wfd, events: make([]unix.EpollEvent, 128), interest: make(map[int]uint32)}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wfd)}
 	if err := unix.EpollCtl(fd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
+		unix.Close(fd)
+		unix.Close(wfd)
+		return nil, err
+	}
+	unix.SetNonblock(fd, true) // so that os.NewFile hands it to the runtime's poller
+	p.file = os.NewFile(uintptr(fd), "epoll")
+	rc, err := p.file.SyscallConn()
+	if err != nil {
 		p.Close()
 		return nil, err
 	}
+	p.rc = rc
 	return p, nil
 }
 
@@ -43,12 +64,24 @@ func (p *epoll) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) 
 	if p.closed {
 		return ErrClosed
 	}
-	n, err := unix.EpollWait(p.fd, p.events, msec(timeout))
-	if err != nil {
-		if err == unix.EINTR {
-			return nil
-		}
+	n, err := unix.EpollWait(p.fd, p.events, 0)
+	if err != nil && err != unix.EINTR {
 		return err
+	}
+	if n <= 0 && timeout != 0 {
+		// Park until the epoll descriptor is readable, or the timeout.
+		var deadline time.Time
+		if timeout > 0 {
+			deadline = time.Now().Add(timeout)
+		}
+		p.file.SetReadDeadline(deadline)
+		err := p.rc.Read(func(uintptr) bool {
+			n, _ = unix.EpollWait(p.fd, p.events, 0)
+			return n > 0
+		})
+		if err != nil && !os.IsTimeout(err) {
+			return err
+		}
 	}
 	for i := range n {
 		ev := &p.events[i]
@@ -129,5 +162,8 @@ func (p *epoll) Close() error {
 	}
 	p.closed = true
 	unix.Close(p.wakeFd)
+	if p.file != nil {
+		return p.file.Close()
+	}
 	return unix.Close(p.fd)
 }
