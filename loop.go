@@ -38,11 +38,13 @@ type Loop struct {
 	nextID     uint64 // task numbering, for default names
 	idle       []*worker
 	threads    threadPool // ToThread's goroutines
+	signals    signals    // AddSignalHandler's
 	freeTimers []*Handle  // Sleep's timers, for reuse
 	logger     *slog.Logger
 	handler    func(ExceptionContext)
 
 	running, stopping, closing, closed bool
+	noInterrupt                        bool // Run leaves SIGINT alone
 
 	root     *node                  // the loop's own context, made on demand
 	failures map[*failNote]struct{} // failures nobody has retrieved yet
@@ -401,6 +403,7 @@ func (l *Loop) Close() error {
 	}
 	l.idle = nil
 	l.closeThreads()
+	l.closeSignals()
 	l.timers, l.ready = nil, ring{}
 	for _, fn := range l.onClose {
 		if fn != nil {

@@ -3,6 +3,8 @@ package aio
 import (
 	"context"
 	"errors"
+	"os"
+	"os/signal"
 )
 
 // ErrNestedRun is returned by Run when it is called from a task of a running
@@ -14,8 +16,10 @@ var ErrNestedRun = errors.New("aio: Run called from a running task")
 // Run waits for their cleanup; errors they return other than the cancellation
 // go to the loop's exception handler. Then the loop is closed.
 //
-// main's context derives from ctx: cancelling ctx (for instance a context from
-// signal.NotifyContext) cancels main.
+// main's context derives from ctx: cancelling ctx cancels main. An interrupt
+// (Ctrl-C, SIGINT) while Run runs cancels main too, with the message
+// "interrupt", and lets its cleanup run; a second one stops the program as
+// usual (asyncio.run's handling). WithInterrupt(false) leaves SIGINT alone.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
 	if n := nodeOf(ctx); n != nil && n.loop.running && n.loop.current != nil {
 		return ErrNestedRun
@@ -24,6 +28,9 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 	defer l.Close()
 	t := newTask(func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) })
 	l.start(&t.task, ctx, nodeOf(ctx), []TaskOption{WithName("main")})
+	if !l.noInterrupt {
+		defer cancelOnInterrupt(l, t)()
+	}
 	if err := l.RunUntilComplete(t); err != nil {
 		return err
 	}
@@ -56,4 +63,28 @@ func (l *Loop) cancelAll() error {
 		}
 	}
 	return nil
+}
+
+// WithInterrupt sets whether Run turns an interrupt (SIGINT) into the
+// cancellation of main; it does by default.
+func WithInterrupt(on bool) Option { return func(l *Loop) { l.noInterrupt = !on } }
+
+// cancelOnInterrupt cancels t at the first SIGINT, then lets the next one
+// act as it would have. The returned function stops listening.
+func cancelOnInterrupt(l *Loop, t *Task[struct{}]) (stop func()) {
+	sig := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(sig, os.Interrupt)
+	go func() {
+		select {
+		case <-sig:
+			signal.Stop(sig) // the next interrupt stops the program
+			l.CallSoonThreadsafe(func() { t.CancelWithMessage("interrupt") })
+		case <-done:
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(done)
+	}
 }

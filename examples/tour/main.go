@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aionet"
 	"github.com/aio-go/aio/gen"
 )
 
@@ -49,6 +50,7 @@ var chapters = []chapter{
 	{"async-with", "async with: a Lock held across awaits", asyncWith, nil},
 	{"async-for", "async for: an async generator, aiter and anext", asyncFor, nil},
 	{"to-thread", "Running synchronous code: asyncio.to_thread", toThread, nil},
+	{"io", "Asynchronous I/O: a server and its clients on loopback", loopbackIO, nil},
 }
 
 var (
@@ -561,4 +563,53 @@ func toThread(ctx context.Context) error {
 	parallel := time.Since(start)
 	say(ctx, "sequential took %.1f blocking calls, parallel %.1f", sequential.Seconds()/blockFor.Seconds(), parallel.Seconds()/blockFor.Seconds())
 	return nil
+}
+
+// ---- Asynchronous I/O ----
+
+// loopbackIO: a server whose handler waits on the network (and sleeps, as a
+// slow database would) while the loop serves the other connections.
+func loopbackIO(ctx context.Context) error {
+	srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+		for {
+			line, err := s.ReadLine(ctx) // waits for the client without blocking the loop
+			if err != nil {
+				return nil // the client is done
+			}
+			if err := aio.Sleep(ctx, time.Second); err != nil { // a slow backend
+				return err
+			}
+			s.Write([]byte("echo: " + string(line)))
+			if err := s.Drain(ctx); err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	say(ctx, "server listening")
+	replies := make([]string, 3)
+	err = aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+		for i, name := range []string{"alice", "bob", "carol"} {
+			g.Go(func(ctx context.Context) error {
+				c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+				if err != nil {
+					return err
+				}
+				defer c.Close()
+				c.Write([]byte("hello from " + name + "\n"))
+				reply, err := c.ReadLine(ctx)
+				replies[i] = string(reply)
+				return err
+			})
+		}
+		return nil
+	})
+	for _, r := range replies {
+		fmt.Fprint(out, "        ", r)
+	}
+	say(ctx, "three requests of 1 s each, served together")
+	return err
 }
