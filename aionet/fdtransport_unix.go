@@ -49,6 +49,10 @@ func newFDTransport(l *aio.Loop, network string, fd int, p Protocol) (*fdTranspo
 }
 
 func (t *fdTransport) readReady() {
+	if bp, ok := t.proto.(BufferedProtocol); ok {
+		t.readInto(bp)
+		return
+	}
 	bp := readBufs.Get().(*[]byte)
 	defer readBufs.Put(bp)
 	buf := *bp
@@ -63,7 +67,33 @@ func (t *fdTransport) readReady() {
 		case err == unix.EAGAIN || err == unix.EINTR:
 			return
 		case err != nil:
-			t.closeNow(&net.OpError{Op: "read", Net: t.laddr.Network(), Source: t.laddr, Addr: t.raddr, Err: os.NewSyscallError("read", err)})
+			t.closeNow(t.opError("read", err))
+			return
+		default: // EOF
+			t.loop.RemoveReader(uintptr(t.fd))
+			if !t.proto.EOFReceived() {
+				t.Close()
+			}
+			return
+		}
+	}
+}
+
+// readInto reads into the protocol's own buffer.
+func (t *fdTransport) readInto(p BufferedProtocol) {
+	for range 4 {
+		buf := p.GetBuffer()
+		n, err := unix.Read(t.fd, buf)
+		switch {
+		case n > 0:
+			p.BufferUpdated(n)
+			if t.closed || t.readPaused || n < len(buf) {
+				return
+			}
+		case err == unix.EAGAIN || err == unix.EINTR:
+			return
+		case err != nil:
+			t.closeNow(t.opError("read", err))
 			return
 		default: // EOF
 			t.loop.RemoveReader(uintptr(t.fd))

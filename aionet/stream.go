@@ -90,6 +90,42 @@ func (p *streamProtocol) DataReceived(data []byte) {
 	}
 }
 
+// minRead is the least room GetBuffer offers: a read of a small message does
+// not make the buffer grow, one that fills it doubles it next time.
+const minRead = 4096
+
+// GetBuffer lends the transport the free end of the stream's buffer, so that
+// data is read straight into it.
+func (p *streamProtocol) GetBuffer() []byte {
+	s := p.s
+	n := len(s.buf) - s.off
+	if n == 0 {
+		s.buf, s.off = s.buf[:0], 0
+	}
+	if cap(s.buf)-len(s.buf) < minRead || (len(s.buf) == cap(s.buf)) {
+		if s.off > 0 && cap(s.buf)-n >= max(minRead, cap(s.buf)/2) {
+			copy(s.buf, s.buf[s.off:]) // room enough once compacted
+			s.buf, s.off = s.buf[:n], 0
+		} else {
+			nb := make([]byte, n, max(minRead, 2*cap(s.buf)))
+			copy(nb, s.buf[s.off:])
+			s.buf, s.off = nb, 0
+		}
+	}
+	return s.buf[len(s.buf):cap(s.buf)]
+}
+
+// BufferUpdated takes the n bytes read into the lent buffer.
+func (p *streamProtocol) BufferUpdated(n int) {
+	s := p.s
+	s.buf = s.buf[:len(s.buf)+n]
+	s.data.Set()
+	if !s.paused && len(s.buf)-s.off > 2*s.limit {
+		s.paused = true
+		s.t.PauseReading()
+	}
+}
+
 func (p *streamProtocol) EOFReceived() bool {
 	p.s.eof = true
 	p.s.data.Set()
@@ -140,6 +176,11 @@ func (s *Stream) wait(ctx context.Context) error {
 func (s *Stream) consume(n int) []byte {
 	b := s.buf[s.off : s.off+n]
 	s.off += n
+	if s.off == len(s.buf) && cap(s.buf) > 64*1024 && len(b) < cap(s.buf)/4 {
+		// Empty after a burst: give the big buffer back, keep b valid.
+		b = append([]byte(nil), b...)
+		s.buf, s.off = nil, 0
+	}
 	if s.paused && s.Buffered() <= s.limit {
 		s.paused = false
 		s.t.ResumeReading()

@@ -46,7 +46,16 @@ func FuzzReadUntil(f *testing.F) {
 			s.SetLimit(lim)
 			feeder := aio.Go(ctx, func(ctx context.Context) error {
 				for i := 0; i < len(data); i += chunkSize {
-					p.DataReceived(data[i:min(len(data), i+chunkSize)])
+					chunk := data[i:min(len(data), i+chunkSize)]
+					if (i/chunkSize)%2 == 0 {
+						p.DataReceived(chunk)
+					} else { // the zero-copy path of BufferedProtocol
+						for len(chunk) > 0 {
+							n := copy(p.GetBuffer(), chunk)
+							p.BufferUpdated(n)
+							chunk = chunk[n:]
+						}
+					}
 					if err := aio.Yield(ctx); err != nil {
 						return err
 					}

@@ -38,6 +38,18 @@ type Protocol interface {
 	ConnectionLost(err error)
 }
 
+// BufferedProtocol is a Protocol that lends the transport the buffer to read
+// into (asyncio.BufferedProtocol), saving a copy: the transport calls
+// GetBuffer, reads into it, and reports the count to BufferUpdated, instead of
+// calling DataReceived.
+type BufferedProtocol interface {
+	Protocol
+	// GetBuffer returns a buffer of at least one byte to read into.
+	GetBuffer() []byte
+	// BufferUpdated reports that n bytes were read into the last buffer.
+	BufferUpdated(n int)
+}
+
 // WriteFlowControl is implemented by protocols that want to hear when the
 // transport's write buffer goes above its high-water mark (PauseWriting) and
 // back below its low-water mark (ResumeWriting).
