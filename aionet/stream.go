@@ -92,7 +92,7 @@ func (p *streamProtocol) DataReceived(data []byte) {
 
 // minRead is the least room GetBuffer offers: a read of a small message does
 // not make the buffer grow, one that fills it doubles it next time.
-const minRead = 4096
+const minRead = 512
 
 // GetBuffer lends the transport the free end of the stream's buffer, so that
 // data is read straight into it.
@@ -176,11 +176,6 @@ func (s *Stream) wait(ctx context.Context) error {
 func (s *Stream) consume(n int) []byte {
 	b := s.buf[s.off : s.off+n]
 	s.off += n
-	if s.off == len(s.buf) && cap(s.buf) > 64*1024 && len(b) < cap(s.buf)/4 {
-		// Empty after a burst: give the big buffer back, keep b valid.
-		b = append([]byte(nil), b...)
-		s.buf, s.off = nil, 0
-	}
 	if s.paused && s.Buffered() <= s.limit {
 		s.paused = false
 		s.t.ResumeReading()
