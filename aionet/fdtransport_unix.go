@@ -36,12 +36,21 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 64*1024); return &b
 
 // newFDTransport wraps a connected socket and starts reading from it.
 func newFDTransport(l *aio.Loop, network string, fd int, p Protocol) (*fdTransport, error) {
-	t := &fdTransport{loop: l, fd: fd, proto: p,
-		laddr: localAddr(network, fd), raddr: remoteAddr(network, fd)}
+	return newFDTransportOn(l, fd, p, true, localAddr(network, fd), remoteAddr(network, fd))
+}
+
+// newFDTransportOn wraps a non-blocking descriptor; read says whether to read
+// from it (not from the write end of a pipe).
+func newFDTransportOn(l *aio.Loop, fd int, p Protocol, read bool, laddr, raddr net.Addr) (*fdTransport, error) {
+	t := &fdTransport{loop: l, fd: fd, proto: p, laddr: laddr, raddr: raddr}
 	t.limits.set(DefaultHighWater, DefaultLowWater)
-	if err := l.AddReader(uintptr(fd), t.readReady); err != nil {
-		unix.Close(fd)
-		return nil, err
+	if read {
+		if err := l.AddReader(uintptr(fd), t.readReady); err != nil {
+			unix.Close(fd)
+			return nil, err
+		}
+	} else {
+		t.readPaused = true
 	}
 	t.stopOnClose = l.OnClose(func() { t.closeNow(aio.ErrClosed) })
 	p.ConnectionMade(t)
@@ -245,3 +254,25 @@ func (t *fdTransport) WriteBufferSize() int { return len(t.wbuf) }
 func (t *fdTransport) IsClosing() bool      { return t.closing }
 func (t *fdTransport) LocalAddr() net.Addr  { return t.laddr }
 func (t *fdTransport) RemoteAddr() net.Addr { return t.raddr }
+
+// newPipeTransport drives our end of a pipe: a duplicate of f's descriptor,
+// non-blocking; f is closed.
+func newPipeTransport(l *aio.Loop, f *os.File, write bool, p Protocol) error {
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return err
+	}
+	fd := -1
+	rc.Control(func(ofd uintptr) { fd, err = unix.Dup(int(ofd)) })
+	if err != nil {
+		return os.NewSyscallError("dup", err)
+	}
+	unix.CloseOnExec(fd)
+	if err := unix.SetNonblock(fd, true); err != nil {
+		unix.Close(fd)
+		return err
+	}
+	_, err = newFDTransportOn(l, fd, p, !write, pipeAddr(f.Name()), pipeAddr(f.Name()))
+	return err
+}

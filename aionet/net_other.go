@@ -10,6 +10,7 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
 	"sync"
 
 	"github.com/aio-go/aio"
@@ -29,7 +30,7 @@ func DialTransport(ctx context.Context, network, address string, p Protocol) (Tr
 	if err != nil {
 		return nil, err
 	}
-	return newConnTransport(l, c, p), nil
+	return newConnTransport(l, c, p, true), nil
 }
 
 // connTransport is a Transport over a net.Conn served by two goroutines.
@@ -50,14 +51,16 @@ type connTransport struct {
 	stop     func() bool
 }
 
-func newConnTransport(l *aio.Loop, c net.Conn, p Protocol) *connTransport {
+func newConnTransport(l *aio.Loop, c net.Conn, p Protocol, read bool) *connTransport {
 	t := &connTransport{loop: l, c: c, proto: p}
 	t.resume = sync.NewCond(&t.mu)
 	t.wready = sync.NewCond(&t.mu)
 	t.limits.set(DefaultHighWater, DefaultLowWater)
 	t.stop = l.OnClose(func() { t.closeNow(aio.ErrClosed) })
 	p.ConnectionMade(t)
-	go t.readLoop()
+	if read {
+		go t.readLoop()
+	}
 	go t.writeLoop()
 	return t
 }
@@ -321,7 +324,7 @@ func (ln *Listener) AcceptTransport(ctx context.Context, p Protocol) (Transport,
 	}
 	c := ln.queue[0]
 	ln.queue = ln.queue[1:]
-	return newConnTransport(ln.loop, c, p), nil
+	return newConnTransport(ln.loop, c, p, true), nil
 }
 
 // Close stops listening; waiting Accepts return net.ErrClosed.
@@ -342,9 +345,21 @@ func (ln *Listener) Close() error {
 // ServeProtocol drives each accepted connection with a protocol from
 // factory.
 func (ln *Listener) ServeProtocol(factory func() Protocol) {
-	ln.onAccept = func(c net.Conn) { newConnTransport(ln.loop, c, factory()) }
+	ln.onAccept = func(c net.Conn) { newConnTransport(ln.loop, c, factory(), true) }
 	for _, c := range ln.queue {
 		ln.onAccept(c)
 	}
 	ln.queue = nil
 }
+
+// newPipeTransport drives our end of a pipe with goroutines.
+func newPipeTransport(l *aio.Loop, f *os.File, write bool, p Protocol) error {
+	newConnTransport(l, pipeConn{f}, p, !write)
+	return nil
+}
+
+// pipeConn is an *os.File seen as a net.Conn, for connTransport.
+type pipeConn struct{ *os.File }
+
+func (c pipeConn) LocalAddr() net.Addr  { return pipeAddr(c.Name()) }
+func (c pipeConn) RemoteAddr() net.Addr { return pipeAddr(c.Name()) }
