@@ -5,6 +5,8 @@ import (
 	"errors"
 	"os"
 	"os/signal"
+	"runtime"
+	"sync"
 )
 
 // ErrNestedRun is returned by Run when it is called from a task of a running
@@ -26,6 +28,11 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 	}
 	l := NewLoop(opts...)
 	defer l.Close()
+	return l.run(ctx, main)
+}
+
+// run is Run on loop l.
+func (l *Loop) run(ctx context.Context, main func(ctx context.Context) error) error {
 	t := newTask(func(ctx context.Context) (struct{}, error) { return struct{}{}, main(ctx) })
 	l.start(&t.task, ctx, nodeOf(ctx), []TaskOption{WithName("main")})
 	if !l.noInterrupt {
@@ -87,4 +94,47 @@ func cancelOnInterrupt(l *Loop, t *Task[struct{}]) (stop func()) {
 		signal.Stop(sig)
 		close(done)
 	}
+}
+
+// RunLoops runs n loops in parallel, each on a goroutine of its own, so that
+// one process uses every core (n <= 0: GOMAXPROCS loops). Each loop runs main
+// as Run does, with i its index and loops all of them: a task hands work to
+// another loop with Submit(loops[j], fn). Loops that serve one port listen on
+// it with SO_REUSEPORT (aionet.ListenConfig{ReusePort: true}) and the kernel
+// spreads the connections. The first main to fail cancels the others;
+// RunLoops returns once every loop has ended, with their errors joined.
+func RunLoops(ctx context.Context, n int, main func(ctx context.Context, loops []*Loop, i int) error, opts ...Option) error {
+	if n <= 0 {
+		n = runtime.GOMAXPROCS(0)
+	}
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	loops := make([]*Loop, n)
+	for i := range loops {
+		loops[i] = NewLoop(opts...)
+	}
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, l := range loops {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer l.Close()
+			errs[i] = l.run(ctx, func(ctx context.Context) error { return main(ctx, loops, i) })
+			if errs[i] != nil && !isCancellation(errs[i]) {
+				cancel(errs[i])
+			}
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for _, err := range errs {
+		if err != nil && !errors.Is(err, context.Cause(ctx)) {
+			failed = append(failed, err)
+		}
+	}
+	if c := context.Cause(ctx); c != nil {
+		failed = append([]error{c}, failed...)
+	}
+	return errors.Join(failed...)
 }

@@ -9,15 +9,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"math"
 	"os"
-	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"sync"
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aionet"
@@ -43,24 +42,12 @@ func main() {
 			defer pprof.StopCPUProfile()
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	var wg sync.WaitGroup
-	errs := make(chan error, n)
-	for range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs <- aio.Run(ctx, func(ctx context.Context) error { return serve(ctx, addr, *protocol, n > 1) })
-		}()
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		if err != nil && ctx.Err() == nil {
-			fmt.Fprintln(os.Stderr, "echo-server:", err)
-			os.Exit(1)
-		}
+	err := aio.RunLoops(context.Background(), n, func(ctx context.Context, _ []*aio.Loop, _ int) error {
+		return serve(ctx, addr, *protocol, n > 1)
+	})
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "echo-server:", err)
+		os.Exit(1)
 	}
 }
 
@@ -75,8 +62,7 @@ func serve(ctx context.Context, addr string, protocol, reusePort bool) error {
 	} else {
 		aionet.Serve(ctx, ln, echo)
 	}
-	aio.Sleep(ctx, math.MaxInt64) // serve until interrupted
-	return nil
+	return aio.Sleep(ctx, math.MaxInt64) // serve until interrupted
 }
 
 func echo(ctx context.Context, s *aionet.Stream) error {
