@@ -178,3 +178,31 @@ func BenchmarkGoroutineRoundTrip(b *testing.B) {
 		<-ch
 	}
 }
+
+// BenchmarkYieldDebug is BenchmarkYield in debug mode.
+func BenchmarkYieldDebug(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		for b.Loop() {
+			aio.Yield(ctx)
+		}
+		return nil
+	}, aio.WithDebug(true, 0))
+}
+
+// BenchmarkSpawnDebug is BenchmarkSpawn in debug mode.
+func BenchmarkSpawnDebug(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		noop := func(context.Context) (struct{}, error) { return struct{}{}, nil }
+		ts := make([]aio.Awaitable[struct{}], batch)
+		for b.Loop() {
+			for i := range ts {
+				ts[i] = aio.Spawn(ctx, noop)
+			}
+			if _, err := aio.Gather(ctx, ts...); err != nil {
+				return err
+			}
+		}
+		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
+		return nil
+	}, aio.WithDebug(true, 0))
+}

@@ -1,6 +1,9 @@
 package aio
 
-import "iter"
+import (
+	"iter"
+	"time"
+)
 
 // A worker is a coroutine (a goroutine switched to and from directly by the
 // runtime, as iter.Pull does) that runs tasks. The loop binds an idle worker
@@ -101,7 +104,13 @@ func (l *Loop) resume(t *task) {
 	}
 	t.phase = stRunning
 	l.current = t
-	w.next()
+	if l.debug != nil {
+		began, created := time.Now(), l.debug.created[t]
+		w.next()
+		l.stepped(t, created, began)
+	} else {
+		w.next()
+	}
 	l.current = nil
 	if w.t == nil { // its tasks are done: the worker is idle
 		l.putWorker(w)

@@ -156,17 +156,18 @@ func (f *fut) awaitIn(t *task, wc *waitCtx) error {
 // failNote remembers a failure nobody has retrieved yet, for the report that
 // runs when its future is garbage-collected or its loop closes.
 type failNote struct {
-	loop     *Loop
-	what     string // Task or Future
-	task     string // the task's name
-	err      error
-	reported atomic.Bool
-	cleanup  runtime.Cleanup
+	loop      *Loop
+	what      string // Task or Future
+	task      string // the task's name
+	createdAt string // where the task was spawned, in debug mode
+	err       error
+	reported  atomic.Bool
+	cleanup   runtime.Cleanup
 }
 
 func (n *failNote) report() {
 	if n.reported.CompareAndSwap(false, true) {
-		n.loop.reportException(ExceptionContext{Message: n.what + " exception was never retrieved", Err: n.err, Task: n.task})
+		n.loop.reportException(ExceptionContext{Message: n.what + " exception was never retrieved", Err: n.err, Task: n.task, CreatedAt: n.createdAt})
 	}
 }
 

@@ -45,6 +45,8 @@ type Loop struct {
 
 	running, stopping, closing, closed bool
 	noInterrupt                        bool // Run leaves SIGINT alone
+	debug                              *debugState
+	debugSet                           bool // WithDebug decided, not AIO_DEBUG
 
 	root     *node                  // the loop's own context, made on demand
 	failures map[*failNote]struct{} // failures nobody has retrieved yet
@@ -96,6 +98,8 @@ type ExceptionContext struct {
 	Message string // what happened
 	Err     error  // the error
 	Task    string // the task's name, when a task is involved
+	// CreatedAt is where the task was spawned (file:line), in debug mode.
+	CreatedAt string
 }
 
 // NewLoop returns a loop that is ready to run. Close it when done.
@@ -104,6 +108,7 @@ func NewLoop(opts ...Option) *Loop {
 	for _, o := range opts {
 		o(l)
 	}
+	l.debugFromEnv()
 	switch c := l.clock.(type) {
 	case realClock:
 		l.real = true
@@ -325,7 +330,13 @@ func (l *Loop) runOnce() {
 		case it.h != nil:
 			if !it.h.cancelled {
 				it.h.cancelled = true // a handle runs once
-				it.h.fn()
+				if l.debug != nil {
+					began := time.Now()
+					it.h.fn()
+					l.callbackTook(it.h, began)
+				} else {
+					it.h.fn()
+				}
 			}
 		}
 	}
@@ -380,6 +391,9 @@ func (l *Loop) Close() error {
 	}
 	if l.closed {
 		return nil
+	}
+	if l.debug != nil {
+		l.reportPending()
 	}
 	l.closing = true
 	l.mu.Lock()
@@ -518,6 +532,9 @@ func (l *Loop) trackFailure(f *fut) {
 	n := &failNote{loop: l, what: "Future", err: f.err}
 	if t := f.task(); t != nil {
 		n.what, n.task = "Task", t.Name()
+		if l.debug != nil {
+			n.createdAt = l.debug.created[t]
+		}
 	}
 	n.cleanup = runtime.AddCleanup(f, (*failNote).report, n)
 	if l.failures == nil {

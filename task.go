@@ -201,6 +201,9 @@ func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOptio
 	}
 	l.initNode(&t.node, parent, pn, t)
 	l.addTask(t)
+	if l.debug != nil {
+		l.debug.created[t] = callerOutside()
+	}
 	t.phase = stReady
 	l.ready.push(readyItem{t: t})
 }
@@ -271,6 +274,10 @@ func (t *task) finish(err error) {
 	t.node.finish()
 	cancelled := isCancellation(err) || (err != nil && t.node.cause != nil && errors.Is(err, t.node.cause))
 	t.settle(err, cancelled)
+	if d := t.loop.debug; d != nil {
+		delete(d.created, t)
+		delete(d.waiting, t)
+	}
 }
 
 // wake makes a suspended task ready to run.
@@ -339,6 +346,9 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 				}
 			})
 		})
+	}
+	if d := t.loop.debug; d != nil {
+		d.waiting[t] = callerOutside()
 	}
 	t.phase = stParked
 	ok := t.w.yield(struct{}{})
