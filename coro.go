@@ -27,6 +27,8 @@ type worker struct {
 	parkNode           *node    // the node whose waiters list holds the task
 	parkPrev, parkNext *worker  // that list
 	foreignIdx         int32    // index in the loop's foreign list, or -1
+	steps              uint32   // steps of the current task, for introspection
+	awaiting           *fut     // the future the task awaits, for introspection
 	abortQ             *waitq   // the queue the task waits in, if any,
 	abortW             *qwaiter // and its entry there
 }
@@ -65,7 +67,7 @@ func (w *worker) run(yield func(struct{}) bool) {
 		w.t.w = nil
 		w.t = nil
 		if t := l.nextFresh(); t != nil {
-			w.t, t.w = t, w
+			w.t, t.w, w.steps = t, w, 1
 			t.phase = stRunning
 			l.current = t
 			continue
@@ -101,12 +103,17 @@ func (l *Loop) resume(t *task) {
 		w = l.getWorker()
 		w.t = t
 		t.w = w
+		w.steps = 0
 	}
+	w.steps++
 	t.phase = stRunning
 	l.current = t
 	if l.debug != nil {
 		began, created := time.Now(), l.debug.created[t]
 		w.next()
+		if s := l.debug.stats[t]; s != nil {
+			s.running += time.Since(began)
+		}
 		l.stepped(t, created, began)
 	} else {
 		w.next()

@@ -36,7 +36,7 @@ func WithDebug(on bool, slow time.Duration) Option {
 		if slow <= 0 {
 			slow = DefaultSlowThreshold
 		}
-		l.debug = &debugState{slow: slow, created: map[*task]string{}, waiting: map[*task]string{}}
+		l.debug = &debugState{slow: slow, created: map[*task]string{}, waiting: map[*task]string{}, stats: map[*task]*taskStats{}}
 	}
 }
 
@@ -56,9 +56,16 @@ func (l *Loop) debugFromEnv() {
 func (l *Loop) Debug() bool { return l.debug != nil }
 
 type debugState struct {
+	stats   map[*task]*taskStats
 	slow    time.Duration
 	created map[*task]string // where each live task was spawned
 	waiting map[*task]string // where each suspended task waits
+}
+
+// taskStats is what debug mode measures of a task.
+type taskStats struct {
+	born    time.Time
+	running time.Duration
 }
 
 // callerOutside returns file:line of the first caller outside package aio.

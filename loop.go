@@ -46,7 +46,9 @@ type Loop struct {
 	running, stopping, closing, closed bool
 	noInterrupt                        bool // Run leaves SIGINT alone
 	debug                              *debugState
-	debugSet                           bool // WithDebug decided, not AIO_DEBUG
+	id                                 uint64
+	runningNow                         atomic.Bool // running, for other goroutines
+	debugSet                           bool        // WithDebug decided, not AIO_DEBUG
 
 	root     *node                  // the loop's own context, made on demand
 	failures map[*failNote]struct{} // failures nobody has retrieved yet
@@ -123,6 +125,7 @@ func NewLoop(opts ...Option) *Loop {
 		p = poll.NewFallback()
 	}
 	l.poller = p
+	registerLoop(l)
 	return l
 }
 
@@ -257,11 +260,13 @@ func (l *Loop) enterRun() error {
 		return ErrRunning
 	}
 	l.running = true
+	l.runningNow.Store(true)
 	return nil
 }
 
 func (l *Loop) leaveRun() {
 	l.running, l.stopping, l.current = false, false, nil
+	l.runningNow.Store(false)
 }
 
 // RunForever runs the loop until Stop is called.
@@ -436,6 +441,7 @@ func (l *Loop) Close() error {
 	}
 	l.closed = true
 	l.poller.Close()
+	unregisterLoop(l)
 	return nil
 }
 

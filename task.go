@@ -5,6 +5,7 @@ import (
 	"errors"
 	"runtime/debug"
 	"strconv"
+	"time"
 )
 
 // taskState is where a task is in its life.
@@ -203,6 +204,7 @@ func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOptio
 	l.addTask(t)
 	if l.debug != nil {
 		l.debug.created[t] = callerOutside()
+		l.debug.stats[t] = &taskStats{born: time.Now()}
 	}
 	t.phase = stReady
 	l.ready.push(readyItem{t: t})
@@ -277,6 +279,7 @@ func (t *task) finish(err error) {
 	if d := t.loop.debug; d != nil {
 		delete(d.created, t)
 		delete(d.waiting, t)
+		delete(d.stats, t)
 	}
 }
 
