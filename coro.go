@@ -63,6 +63,9 @@ func (w *worker) run(yield func(struct{}) bool) {
 	w.yield = yield
 	l := w.loop
 	for {
+		if l.traced != nil {
+			l.stepBegins(w.t)
+		}
 		w.t.execute()
 		w.t.w = nil
 		w.t = nil

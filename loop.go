@@ -46,6 +46,7 @@ type Loop struct {
 	running, stopping, closing, closed bool
 	noInterrupt                        bool // Run leaves SIGINT alone
 	debug                              *debugState
+	traced                             map[*task]*traceState // tasks traced or labelled
 	id                                 uint64
 	runningNow                         atomic.Bool // running, for other goroutines
 	debugSet                           bool        // WithDebug decided, not AIO_DEBUG

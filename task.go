@@ -206,6 +206,9 @@ func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOptio
 		l.debug.created[t] = callerOutside()
 		l.debug.stats[t] = &taskStats{born: time.Now()}
 	}
+	if l.debug != nil || traceOn() {
+		l.traceStart(t)
+	}
 	t.phase = stReady
 	l.ready.push(readyItem{t: t})
 }
@@ -281,6 +284,10 @@ func (t *task) finish(err error) {
 		delete(d.waiting, t)
 		delete(d.stats, t)
 	}
+	if t.loop.traced != nil {
+		t.loop.stepEnds(t)
+		t.loop.traceEnd(t)
+	}
 }
 
 // wake makes a suspended task ready to run.
@@ -354,8 +361,15 @@ func (t *task) park(wc *waitCtx) (closing bool) {
 		d.waiting[t] = callerOutside()
 	}
 	t.phase = stParked
+	l := t.loop
+	if l.traced != nil {
+		l.stepEnds(t)
+	}
 	ok := t.w.yield(struct{}{})
 	t.phase = stRunning
+	if l.traced != nil {
+		l.stepBegins(t)
+	}
 	if w := t.w; w.parkNode != nil {
 		w.parkNode.removeWaiter(w)
 	}
