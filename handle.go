@@ -2,6 +2,7 @@ package aio
 
 import (
 	"math"
+	"math/rand/v2"
 	"time"
 )
 
@@ -159,6 +160,16 @@ func (r *ring) push(it readyItem) {
 	}
 	r.buf[(r.head+r.size)&(len(r.buf)-1)] = it
 	r.size++
+}
+
+// shuffle puts the queued items in a random order.
+func (r *ring) shuffle(rng *rand.Rand) {
+	mask := len(r.buf) - 1
+	for i := r.size - 1; i > 0; i-- {
+		j := rng.IntN(i + 1)
+		a, b := (r.head+i)&mask, (r.head+j)&mask
+		r.buf[a], r.buf[b] = r.buf[b], r.buf[a]
+	}
 }
 
 func (r *ring) front() readyItem {

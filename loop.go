@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"math/rand/v2"
 	"runtime"
 	"sync"
 	"sync/atomic"
@@ -47,6 +48,7 @@ type Loop struct {
 	noInterrupt                        bool // Run leaves SIGINT alone
 	debug                              *debugState
 	traced                             map[*task]*traceState // tasks traced or labelled
+	shuffle                            *rand.Rand            // WithShuffle: the order of each pass
 	id                                 uint64
 	runningNow                         atomic.Bool // running, for other goroutines
 	debugSet                           bool        // WithDebug decided, not AIO_DEBUG
@@ -81,6 +83,14 @@ type Option func(*Loop)
 // WithClock makes the loop measure time on c. Pass a [VirtualClock] to run
 // sleeps and timeouts in no real time.
 func WithClock(c Clock) Option { return func(l *Loop) { l.clock = c } }
+
+// WithShuffle makes the loop run the items of each pass, the tasks and
+// callbacks ready at the same moment, in an order drawn from seed instead of
+// FIFO: a test that passes whatever the order tries many seeds (package
+// aiotest does), and replays a failing one from its seed.
+func WithShuffle(seed uint64) Option {
+	return func(l *Loop) { l.shuffle = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+}
 
 // WithLogger sets the logger of the default exception handler (slog.Default
 // otherwise).
@@ -326,6 +336,9 @@ func (l *Loop) runOnce() {
 				l.ready.push(readyItem{h: h})
 			}
 		}
+	}
+	if l.shuffle != nil && l.ready.size > 1 {
+		l.ready.shuffle(l.shuffle)
 	}
 	for l.passLeft = l.ready.size; l.passLeft > 0; {
 		l.passLeft--
