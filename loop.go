@@ -49,6 +49,7 @@ type Loop struct {
 	debug                              *debugState
 	traced                             map[*task]*traceState // tasks traced or labelled
 	shuffle                            *rand.Rand            // WithShuffle: the order of each pass
+	observer                           Observer              // WithObserver
 	id                                 uint64
 	runningNow                         atomic.Bool // running, for other goroutines
 	debugSet                           bool        // WithDebug decided, not AIO_DEBUG

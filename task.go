@@ -206,7 +206,7 @@ func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOptio
 		l.debug.created[t] = callerOutside()
 		l.debug.stats[t] = &taskStats{born: time.Now()}
 	}
-	if l.debug != nil || traceOn() {
+	if l.debug != nil || l.observer != nil || traceOn() {
 		l.traceStart(t)
 	}
 	t.phase = stReady

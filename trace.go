@@ -4,6 +4,7 @@ import (
 	"context"
 	"runtime/pprof"
 	"runtime/trace"
+	"time"
 )
 
 // Execution tracing and profiling. While runtime/trace is recording (go test
@@ -15,18 +16,31 @@ import (
 // traceOn reports whether runtime/trace is recording.
 func traceOn() bool { return trace.IsEnabled() }
 
+// An Observer hears about every step of every task of a loop, with times on
+// the loop's clock: what a timeline recorder needs (see package aiodebug). Its
+// method runs on the loop's goroutine and must not block.
+type Observer interface {
+	// TaskStep reports that the task ran from start to end; finished says
+	// the step was its last.
+	TaskStep(loop uint64, task uint64, name string, start, end time.Time, finished bool)
+}
+
+// WithObserver makes the loop report its tasks' steps to o.
+func WithObserver(o Observer) Option { return func(l *Loop) { l.observer = o } }
+
 // traceState is what tracing keeps of a task.
 type traceState struct {
 	ctx    context.Context // carries the trace task
 	task   *trace.Task
 	region *trace.Region
 	labels context.Context // carries the pprof labels
+	began  time.Time       // the step's start, for the observer
 }
 
 // traceStart sets tracing up for t, if tracing or debug mode asks for it.
 func (l *Loop) traceStart(t *task) {
 	tracing := trace.IsEnabled()
-	if !tracing && l.debug == nil {
+	if !tracing && l.debug == nil && l.observer == nil {
 		return
 	}
 	st := &traceState{labels: pprof.WithLabels(context.Background(),
@@ -50,13 +64,24 @@ func (l *Loop) stepBegins(t *task) {
 	if st.task != nil {
 		st.region = trace.StartRegion(st.ctx, "aio.step")
 	}
+	if l.observer != nil {
+		st.began = l.Now()
+	}
 }
 
 // stepEnds runs on the task's coroutine when a step ends.
 func (l *Loop) stepEnds(t *task) {
-	if st := l.traced[t]; st != nil && st.region != nil {
+	st := l.traced[t]
+	if st == nil {
+		return
+	}
+	if st.region != nil {
 		st.region.End()
 		st.region = nil
+	}
+	if l.observer != nil && !st.began.IsZero() {
+		l.observer.TaskStep(l.id, uint64(t.id), t.Name(), st.began, l.Now(), t.phase == stDone)
+		st.began = time.Time{}
 	}
 }
 

@@ -17,11 +17,13 @@ import (
 	"io"
 	"iter"
 	"os"
+	"path/filepath"
 	"slices"
 	"sync"
 	"time"
 
 	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiodebug"
 	"github.com/aio-go/aio/aionet"
 	"github.com/aio-go/aio/gen"
 )
@@ -51,6 +53,7 @@ var chapters = []chapter{
 	{"async-for", "async for: an async generator, aiter and anext", asyncFor, nil},
 	{"to-thread", "Running synchronous code: asyncio.to_thread", toThread, nil},
 	{"io", "Asynchronous I/O: a server and its clients on loopback", loopbackIO, nil},
+	{"timeline", "Debugging asyncio: a timeline picture and a task tree", nil, timeline},
 }
 
 var (
@@ -612,4 +615,70 @@ func loopbackIO(ctx context.Context) error {
 	}
 	say(ctx, "three requests of 1 s each, served together")
 	return err
+}
+
+// ---- Debugging ----
+
+// svgPath is where the timeline chapter writes its picture.
+var svgPath = "timeline.svg"
+
+// timeline runs the gather example with a recorder and debug mode, prints
+// the task tree while the factorials run, and draws the timeline.
+func timeline(opts ...aio.Option) error {
+	rec := aiodebug.NewRecorder()
+	opts = append(opts, rec.Option(), aio.WithDebug(true, 0))
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		start = aio.LoopOf(ctx).Now()
+		fact := func(name string, n int) *aio.Task[int] {
+			return aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+				result := 1
+				for i := 2; i <= n; i++ {
+					if err := aio.Sleep(ctx, time.Second); err != nil {
+						return 0, err
+					}
+					result *= i
+				}
+				return result, nil
+			}, aio.WithName("factorial "+name))
+		}
+		tasks := []aio.Awaitable[int]{fact("A", 2), fact("B", 3), fact("C", 4)}
+		if err := aio.Sleep(ctx, 1500*time.Millisecond); err != nil {
+			return err
+		}
+		say(ctx, "the tasks, as aiodebug.Write shows them:")
+		snap := aio.Snapshot(ctx, time.Second)
+		for _, l := range snap {
+			for _, t := range l.Tasks {
+				printTree(t, "        ")
+			}
+		}
+		_, err := aio.Gather(ctx, tasks...)
+		return err
+	}, opts...)
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(svgPath)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := rec.WriteSVG(f); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "        wrote %s: one row per task, a mark for each step\n", filepath.Base(svgPath))
+	return nil
+}
+
+// printTree prints a task and its children (names and states only: the
+// file:line of each await point is in aiodebug.Write's full dump).
+func printTree(t *aio.TaskInfo, indent string) {
+	fmt.Fprintf(out, "%s%s [%s", indent, t.Name, t.State)
+	if t.Awaits != "" {
+		fmt.Fprintf(out, ", awaits %s", t.Awaits)
+	}
+	fmt.Fprintf(out, ", %d steps]\n", t.Steps)
+	for _, c := range t.Children {
+		printTree(c, indent+"    ")
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"flag"
 	"os"
+	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -20,7 +21,8 @@ func TestTour(t *testing.T) {
 	var buf bytes.Buffer
 	out = &buf
 	blockFor = 20 * time.Millisecond
-	defer func() { out, blockFor = os.Stdout, time.Second }()
+	svgPath = filepath.Join(t.TempDir(), "timeline.svg")
+	defer func() { out, blockFor, svgPath = os.Stdout, time.Second, "timeline.svg" }()
 	if err := tour("", false); err != nil {
 		t.Fatal(err)
 	}
