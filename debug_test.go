@@ -83,3 +83,46 @@ func TestDebugFromEnvironment(t *testing.T) {
 		t.Error("WithDebug(false) did not win over AIO_DEBUG")
 	}
 }
+
+func TestDebugWrongGoroutine(t *testing.T) {
+	err, _, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		l := aio.LoopOf(ctx)
+		type result struct {
+			sleep, spawn error
+			panicked     any
+		}
+		res := make(chan result, 1)
+		go func() { // a goroutine of the user's, with the task's context: a bug
+			var r result
+			r.sleep = aio.Sleep(ctx, time.Second)
+			r.spawn = aio.Go(ctx, func(context.Context) error { return nil }).Err()
+			func() {
+				defer func() { r.panicked = recover() }()
+				l.CallSoon(func() {})
+			}()
+			res <- r
+		}()
+		r, _, err := aio.Recv(ctx, res)
+		if err != nil {
+			return err
+		}
+		if r.sleep != aio.ErrWrongGoroutine || r.spawn != aio.ErrWrongGoroutine || r.panicked != aio.ErrWrongGoroutine {
+			t.Errorf("from a foreign goroutine: Sleep %v, Go %v, CallSoon panicked %v", r.sleep, r.spawn, r.panicked)
+		}
+		// Inside tasks, and in iterators pulled inside them, all is well.
+		return aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+			g.Go(func(ctx context.Context) error {
+				for _, err := range ticker(ctx, 2, time.Millisecond, nil) {
+					if err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+			return nil
+		})
+	}, aio.WithDebug(true, time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+}

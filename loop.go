@@ -188,6 +188,9 @@ func (l *Loop) IsClosed() bool { return l.closed }
 // CallSoon schedules fn to run on the loop after the callbacks and tasks that
 // are already ready (asyncio's call_soon).
 func (l *Loop) CallSoon(fn func()) *Handle {
+	if l.debug != nil && !l.onOwnGoroutine() {
+		panic(ErrWrongGoroutine)
+	}
 	h := &Handle{fn: fn, loop: l, index: -1, when: -1}
 	if !l.closing {
 		l.ready.push(readyItem{h: h})
@@ -207,6 +210,9 @@ func (l *Loop) CallAt(when time.Time, fn func()) *Handle {
 }
 
 func (l *Loop) callAtNs(ns int64, fn func(), t *task) *Handle {
+	if l.debug != nil && !l.onOwnGoroutine() {
+		panic(ErrWrongGoroutine)
+	}
 	h := &Handle{fn: fn, loop: l, index: -1}
 	l.schedule(h, ns, t)
 	return h
@@ -273,6 +279,9 @@ func (l *Loop) enterRun() error {
 	}
 	l.running = true
 	l.runningNow.Store(true)
+	if l.debug != nil {
+		l.debug.loopG, _ = goroutineIDs()
+	}
 	return nil
 }
 

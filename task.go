@@ -189,6 +189,12 @@ func newTask[T any](fn func(context.Context) (T, error)) *Task[T] {
 
 // start schedules t on l with a context derived from parent.
 func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOption) {
+	if l.debug != nil && !l.onOwnGoroutine() { // before touching the loop
+		t.loop = l
+		t.phase = stDone
+		t.complete(ErrWrongGoroutine)
+		return
+	}
 	t.loop = l
 	l.nextID++
 	t.id = uint32(l.nextID)
@@ -318,6 +324,9 @@ func enter(ctx context.Context) (*task, *node, error) {
 		return nil, nil, ErrNoTask
 	}
 	l := n.loop
+	if l.debug != nil && !l.onOwnGoroutine() { // before reading the loop's state
+		return nil, nil, ErrWrongGoroutine
+	}
 	t := l.current
 	switch {
 	case t == nil && l.closed:
