@@ -52,7 +52,10 @@ func newFDTransportOn(l *aio.Loop, fd int, p Protocol, read bool, laddr, raddr n
 	} else {
 		t.readPaused = true
 	}
-	t.stopOnClose = l.OnClose(func() { t.closeNow(aio.ErrClosed) })
+	t.stopOnClose = l.OnClose(func() {
+		reportUnclosed(l, "connection", t.laddr, t.raddr)
+		t.closeNow(aio.ErrClosed)
+	})
 	p.ConnectionMade(t)
 	return t, nil
 }

@@ -2,6 +2,7 @@ package aionet
 
 import (
 	"context"
+	"net"
 
 	"github.com/aio-go/aio"
 )
@@ -12,4 +13,24 @@ func loopOf(ctx context.Context) (*aio.Loop, error) {
 		return l, nil
 	}
 	return nil, aio.ErrNoTask
+}
+
+// reportUnclosed reports, in debug mode, a resource that its owner left open
+// until the loop closed it (asyncio's "unclosed transport" warning).
+func reportUnclosed(l *aio.Loop, what string, local, remote net.Addr) {
+	if !l.Debug() {
+		return
+	}
+	msg := "aionet: " + what + " on " + addrText(local)
+	if remote != nil {
+		msg += " to " + addrText(remote)
+	}
+	l.CallExceptionHandler(aio.ExceptionContext{Message: msg + " was not closed before its loop closed"})
+}
+
+func addrText(a net.Addr) string {
+	if a == nil {
+		return "?"
+	}
+	return a.String()
 }

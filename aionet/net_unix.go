@@ -86,7 +86,10 @@ func (c ListenConfig) Listen(ctx context.Context, network, address string) (*Lis
 		unix.Close(fd)
 		return nil, opErr(err)
 	}
-	ln.stopOnClose = l.OnClose(func() { ln.Close() })
+	ln.stopOnClose = l.OnClose(func() {
+		reportUnclosed(l, "listener", ln.addr, nil)
+		ln.Close()
+	})
 	return ln, nil
 }
 

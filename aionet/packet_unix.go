@@ -72,7 +72,10 @@ func newPacketConn(l *aio.Loop, network string, fd int, laddr, raddr net.Addr) (
 		unix.Close(fd)
 		return nil, err
 	}
-	c.stopOnClose = l.OnClose(func() { c.Close() })
+	c.stopOnClose = l.OnClose(func() {
+		reportUnclosed(l, "datagram endpoint", c.laddr, c.raddr)
+		c.Close()
+	})
 	return c, nil
 }
 

@@ -562,3 +562,27 @@ func selfSigned(t *testing.T) tls.Certificate {
 	}
 	return cert
 }
+
+func TestDebugReportsUnclosed(t *testing.T) {
+	var reports []string
+	l := aio.NewLoop(aio.WithDebug(true, time.Hour), aio.WithExceptionHandler(func(ec aio.ExceptionContext) {
+		reports = append(reports, ec.Message)
+	}))
+	tk := aio.Go(l.Context(), func(ctx context.Context) error {
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		_, err = aionet.Dial(ctx, "tcp", ln.Addr().String()) // never closed
+		return err
+	})
+	if err := l.RunUntilComplete(tk); err != nil || tk.Err() != nil {
+		t.Fatal(err, tk.Err())
+	}
+	l.Close()
+	joined := strings.Join(reports, "\n")
+	if !strings.Contains(joined, "aionet: listener on 127.0.0.1:") || !strings.Contains(joined, "aionet: connection on 127.0.0.1:") ||
+		!strings.Contains(joined, "was not closed before its loop closed") {
+		t.Fatalf("reports:\n%s", joined)
+	}
+}
