@@ -22,6 +22,7 @@ type fut struct {
 	state       futState
 	retrieved   bool
 	isTask      bool // the fut is the first field of a task
+	shared      bool // first is a shared waiter, not linked (see addShared)
 	err         error
 	first, last *waiter
 	note        *failNote // set while a failure is unretrieved
@@ -36,7 +37,28 @@ type waiter struct {
 	cb         func(*fut) // call this at once
 }
 
+// addShared registers w, a callback many futures share (a Gather's, a
+// TaskGroup's), without a node per future: a future with no other waiter
+// points at w directly. The shared waiter cannot be unlinked by pointer.
+func (f *fut) addShared(w *waiter) {
+	if f.first == nil {
+		f.first, f.last, f.shared = w, w, true
+		return
+	}
+	f.add(&waiter{cb: w.cb})
+}
+
+// unshare turns a shared head into a node of the future's own.
+func (f *fut) unshare() {
+	s := f.first
+	f.first, f.last, f.shared = nil, nil, false
+	f.add(&waiter{cb: s.cb})
+}
+
 func (f *fut) add(w *waiter) {
+	if f.shared {
+		f.unshare()
+	}
 	w.f = f
 	w.prev, w.next = f.last, nil
 	if f.last != nil {
@@ -48,6 +70,12 @@ func (f *fut) add(w *waiter) {
 }
 
 func (f *fut) unlink(w *waiter) {
+	if f.shared {
+		if f.first == w {
+			f.first, f.last, f.shared = nil, nil, false
+		}
+		return
+	}
 	if w.f != f {
 		return
 	}
@@ -78,6 +106,11 @@ func (f *fut) settle(err error, cancelled bool) {
 		f.state = futCancelled
 	}
 	f.err = err
+	if f.shared {
+		w := f.first
+		f.first, f.last, f.shared = nil, nil, false
+		w.cb(f)
+	}
 	for w := f.first; w != nil; w = f.first {
 		f.unlink(w)
 		switch {

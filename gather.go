@@ -82,16 +82,14 @@ func gather[T any](ctx context.Context, aws []Awaitable[T], firstErr bool) error
 		return err
 	}
 	g.done.loop = t.loop
-	ws := make([]waiter, len(aws))
-	cb := g.child
-	for i, a := range aws {
+	shared := &waiter{cb: g.child}
+	for _, a := range aws {
 		f := a.base()
 		if f.loop != t.loop {
 			return errOtherLoop
 		}
 		if f.state == futPending {
-			ws[i].cb = cb
-			f.add(&ws[i])
+			f.addShared(shared)
 		}
 	}
 	wc := classify(ctx, n)

@@ -14,7 +14,7 @@ type TaskGroup struct {
 	aborting bool
 	finished bool
 	idle     fut // completed when the last task ends while Group waits
-	onDone   func(*fut)
+	onDone   *waiter
 }
 
 // errGroupAborted is the cause the tasks of a group are cancelled with when
@@ -40,7 +40,7 @@ func Group(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) er
 	g.node = l.newNode(ctx, n, nil)
 	g.node.scope = scopeGroup
 	g.idle.loop = l
-	g.onDone = g.childDone
+	g.onDone = &waiter{cb: g.childDone}
 	wc := classify(ctx, n)
 
 	returned := false
@@ -88,8 +88,7 @@ func (g *TaskGroup) Go(fn func(ctx context.Context) error, opts ...TaskOption) *
 	t := Go(g.node, fn, opts...)
 	if !t.Done() {
 		g.active++
-		w := &waiter{cb: g.onDone}
-		t.fut.add(w)
+		t.fut.addShared(g.onDone)
 	}
 	return t
 }
