@@ -16,7 +16,9 @@ const batch = 1000
 
 // BenchmarkSpawn spawns no-op tasks in batches, then awaits each batch with
 // Gather.
-func BenchmarkSpawn(b *testing.B) {
+func BenchmarkSpawn(b *testing.B) { benchSpawn(b) }
+
+func benchSpawn(b *testing.B, opts ...aio.Option) {
 	aio.Run(context.Background(), func(ctx context.Context) error {
 		noop := func(context.Context) (struct{}, error) { return struct{}{}, nil }
 		ts := make([]aio.Awaitable[struct{}], batch)
@@ -30,7 +32,7 @@ func BenchmarkSpawn(b *testing.B) {
 		}
 		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
 		return nil
-	})
+	}, opts...)
 }
 
 // BenchmarkSpawnGoroutines is the peer: a goroutine per task and a WaitGroup.
@@ -190,19 +192,4 @@ func BenchmarkYieldDebug(b *testing.B) {
 }
 
 // BenchmarkSpawnDebug is BenchmarkSpawn in debug mode.
-func BenchmarkSpawnDebug(b *testing.B) {
-	aio.Run(context.Background(), func(ctx context.Context) error {
-		noop := func(context.Context) (struct{}, error) { return struct{}{}, nil }
-		ts := make([]aio.Awaitable[struct{}], batch)
-		for b.Loop() {
-			for i := range ts {
-				ts[i] = aio.Spawn(ctx, noop)
-			}
-			if _, err := aio.Gather(ctx, ts...); err != nil {
-				return err
-			}
-		}
-		b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/task")
-		return nil
-	}, aio.WithDebug(true, 0))
-}
+func BenchmarkSpawnDebug(b *testing.B) { benchSpawn(b, aio.WithDebug(true, 0)) }

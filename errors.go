@@ -32,7 +32,6 @@ var (
 	// future, a lock, a queue) is awaited from a task of another.
 	ErrOtherLoop = errors.New("aio: used from a loop it does not belong to")
 
-	errOtherLoop = ErrOtherLoop
 	errAwaitSelf = errors.New("aio: a task cannot await itself")
 )
 

@@ -158,7 +158,7 @@ func (f *fut) await(ctx context.Context) error {
 		return err
 	}
 	if f.loop != t.loop {
-		return errOtherLoop
+		return ErrOtherLoop
 	}
 	if f == &t.fut {
 		return errAwaitSelf

@@ -86,7 +86,7 @@ func gather[T any](ctx context.Context, aws []Awaitable[T], firstErr bool) error
 	for _, a := range aws {
 		f := a.base()
 		if f.loop != t.loop {
-			return errOtherLoop
+			return ErrOtherLoop
 		}
 		if f.state == futPending {
 			f.addShared(shared)

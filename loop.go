@@ -309,7 +309,7 @@ func (l *Loop) RunForever() error {
 func (l *Loop) RunUntilComplete(w Waitable) error {
 	f := w.base()
 	if f.loop != l {
-		return errOtherLoop
+		return ErrOtherLoop
 	}
 	if err := l.enterRun(); err != nil {
 		return err

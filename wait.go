@@ -71,7 +71,7 @@ func waitFor[W Waitable](ctx context.Context, mode WaitMode, timeout time.Durati
 	for i, w := range ws {
 		f := w.base()
 		if f.loop != t.loop {
-			return errOtherLoop
+			return ErrOtherLoop
 		}
 		if f.state == futPending {
 			remaining++
@@ -134,7 +134,7 @@ func AsCompleted[T any](ctx context.Context, aws ...Awaitable[T]) iter.Seq2[T, e
 			}
 			if f.loop != t.loop {
 				var zero T
-				yield(zero, errOtherLoop)
+				yield(zero, ErrOtherLoop)
 				return
 			}
 			links[i].cb = func(*fut) {

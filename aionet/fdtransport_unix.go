@@ -28,6 +28,7 @@ type fdTransport struct {
 	closing      bool // Close: close once wbuf is sent
 	closed       bool
 	stopOnClose  func() bool
+	copier       copier // the read path of a protocol that is not a BufferedProtocol
 }
 
 // readBufs lends the read buffer: data is handed to DataReceived and must not
@@ -65,30 +66,28 @@ func (t *fdTransport) readReady() {
 		t.readInto(bp)
 		return
 	}
-	bp := readBufs.Get().(*[]byte)
-	defer readBufs.Put(bp)
-	buf := *bp
-	for range 4 { // a few reads per wake-up, then the loop's other work
-		n, err := unix.Read(t.fd, buf)
-		switch {
-		case n > 0:
-			t.proto.DataReceived(buf[:n])
-			if t.closed || t.readPaused || n < len(buf) {
-				return
-			}
-		case err == unix.EAGAIN || err == unix.EINTR:
-			return
-		case err != nil:
-			t.closeNow(t.opError("read", err))
-			return
-		default: // EOF
-			t.loop.RemoveReader(uintptr(t.fd))
-			if !t.proto.EOFReceived() {
-				t.Close()
-			}
-			return
-		}
+	t.copier.Protocol = t.proto
+	t.readInto(&t.copier)
+}
+
+// copier lends a plain Protocol's reads a pooled buffer and hands the bytes
+// to DataReceived: the transport has one read path.
+type copier struct {
+	Protocol
+	buf *[]byte
+}
+
+func (c *copier) GetBuffer() []byte {
+	if c.buf == nil {
+		c.buf = readBufs.Get().(*[]byte)
 	}
+	return *c.buf
+}
+
+func (c *copier) BufferUpdated(n int) {
+	c.Protocol.DataReceived((*c.buf)[:n])
+	readBufs.Put(c.buf)
+	c.buf = nil
 }
 
 // readInto reads into the protocol's own buffer.

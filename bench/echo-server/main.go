@@ -16,7 +16,6 @@ import (
 	"math"
 	"os"
 	"runtime"
-	"runtime/pprof"
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aionet"
@@ -34,13 +33,6 @@ func main() {
 	n := *loops
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
-	}
-	if path := os.Getenv("AIO_CPUPROFILE"); path != "" { // for looking into it
-		f, err := os.Create(path)
-		if err == nil {
-			pprof.StartCPUProfile(f)
-			defer pprof.StopCPUProfile()
-		}
 	}
 	err := aio.RunLoops(context.Background(), n, func(ctx context.Context, _ []*aio.Loop, _ int) error {
 		return serve(ctx, addr, *protocol, n > 1)
