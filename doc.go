@@ -19,11 +19,13 @@
 //
 // # What this package owns
 //
-// The loop (ready queue, timer heap, clock, thread-safe submission), tasks and
-// their coroutines, futures, cancellation, and the functions that combine
-// them. It does no I/O of its own and must not: I/O, streams and protocol
-// clients live in their own packages and reach the loop through its poller and
-// CallSoonThreadsafe.
+// The loop (ready queue, timer heap, clock, the wait in the system's poller,
+// readiness callbacks, signal handlers, thread-safe submission), tasks and
+// their coroutines, futures, cancellation, the functions that combine them,
+// the synchronisation primitives and queues, and the hooks debugging tools
+// read (Snapshot, WithObserver). It opens no socket and speaks no protocol:
+// aionet builds connections on AddReader and AddWriter, and clients of HTTP or
+// MongoDB build on aionet.
 //
 // # Rules of use
 //
