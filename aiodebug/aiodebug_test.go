@@ -81,7 +81,7 @@ func TestHandlerAndDebugFields(t *testing.T) {
 		if err != nil {
 			return err
 		}
-		for _, want := range []string{"sleeper [waiting", "awaits sleeper", "listener [waiting", "created at", "aiodebug_test.go"} {
+		for _, want := range []string{"sleeper [waiting", "awaits sleeper", "listener [waiting", "created at", "aiodebug_test.go", ", age ", ", ran "} {
 			if !strings.Contains(text, want) {
 				t.Errorf("text dump lacks %q:\n%s", want, text)
 			}
