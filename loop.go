@@ -41,6 +41,7 @@ type Loop struct {
 	threads    threadPool // ToThread's goroutines
 	signals    signals    // AddSignalHandler's
 	freeTimers []*Handle  // Sleep's timers, for reuse
+	freeQ      []*qwaiter // waitq entries, for reuse
 	logger     *slog.Logger
 	handler    func(ExceptionContext)
 

@@ -17,7 +17,14 @@ type qwaiter struct {
 }
 
 func (q *waitq) push(l *Loop) *qwaiter {
-	w := &qwaiter{f: fut{loop: l}, queued: true}
+	var w *qwaiter
+	if n := len(l.freeQ); n > 0 { // recycled: a wait allocates nothing
+		w = l.freeQ[n-1]
+		l.freeQ = l.freeQ[:n-1]
+		*w = qwaiter{f: fut{loop: l}, queued: true}
+	} else {
+		w = &qwaiter{f: fut{loop: l}, queued: true}
+	}
 	w.prev = q.tail
 	if q.tail != nil {
 		q.tail.next = w
@@ -93,8 +100,12 @@ func (q *waitq) wait(ctx context.Context, owner **Loop) (granted bool, err error
 	err = w.f.awaitIn(t, &wc)
 	t.w.abortQ, t.w.abortW = nil, nil
 	q.remove(w)
+	granted = w.f.state != futPending
+	if len(t.loop.freeQ) < 256 {
+		t.loop.freeQ = append(t.loop.freeQ, w)
+	}
 	if err != nil {
-		return w.f.state != futPending, err
+		return granted, err
 	}
 	return true, wc.cause()
 }
