@@ -28,7 +28,6 @@ type worker struct {
 	parkPrev, parkNext *worker  // that list
 	foreignIdx         int32    // index in the loop's foreign list, or -1
 	steps              uint32   // steps of the current task, for introspection
-	awaiting           *fut     // the future the task awaits, for introspection
 	abortQ             *waitq   // the queue the task waits in, if any,
 	abortW             *qwaiter // and its entry there
 }

@@ -171,21 +171,17 @@ func (f *fut) await(ctx context.Context) error {
 func (f *fut) awaitIn(t *task, wc *waitCtx) error {
 	w := &t.w.wait
 	w.t = t
-	t.w.awaiting = f
 	for f.state == futPending {
 		if c := wc.cause(); c != nil {
-			t.w.awaiting = nil
 			return c
 		}
-		f.add(w)
+		f.add(w) // while linked, w.f is what the task awaits (see describe)
 		closing := t.park(wc)
 		f.unlink(w)
 		if closing {
-			t.w.awaiting = nil
 			return ErrClosed
 		}
 	}
-	t.w.awaiting = nil
 	f.markRetrieved()
 	return nil
 }

@@ -114,7 +114,7 @@ func (l *Loop) describe(stacks map[uintptr]string) LoopInfo {
 		ti := &TaskInfo{Name: t.Name(), State: [...]string{"ready", "running", "waiting", "done"}[t.phase]}
 		if t.w != nil {
 			ti.Steps = int(t.w.steps)
-			if f := t.w.awaiting; f != nil && f.isTask && t.phase == stParked {
+			if f := t.w.wait.f; f != nil && f.isTask && t.phase == stParked {
 				ti.Awaits = f.task().Name()
 			}
 		}
