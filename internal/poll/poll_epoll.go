@@ -29,6 +29,9 @@ type epoll struct {
 	interest map[int]uint32
 	woken    atomic.Bool
 	closed   bool
+	// deadlineSet says the descriptor has a read deadline from a previous
+	// Wait, to be cleared before a wait without limit.
+	deadlineSet bool
 }
 
 // New returns the system's poller.
@@ -64,17 +67,24 @@ func (p *epoll) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) 
 	if p.closed {
 		return ErrClosed
 	}
-	n, err := unix.EpollWait(p.fd, p.events, 0)
-	if err != nil && err != unix.EINTR {
-		return err
-	}
-	if n <= 0 && timeout != 0 {
-		// Park until the epoll descriptor is readable, or the timeout.
+	var n int
+	if timeout == 0 {
+		var err error
+		if n, err = unix.EpollWait(p.fd, p.events, 0); err != nil && err != unix.EINTR {
+			return err
+		}
+	} else {
+		// Park until the epoll descriptor is readable, or the timeout. The
+		// runtime calls f at once, and again each time the descriptor is
+		// readable: one zero-timeout epoll_wait when events are waiting.
 		var deadline time.Time
 		if timeout > 0 {
 			deadline = time.Now().Add(timeout)
 		}
-		p.file.SetReadDeadline(deadline)
+		if timeout > 0 || p.deadlineSet {
+			p.file.SetReadDeadline(deadline)
+			p.deadlineSet = timeout > 0
+		}
 		err := p.rc.Read(func(uintptr) bool {
 			n, _ = unix.EpollWait(p.fd, p.events, 0)
 			return n > 0
