@@ -19,7 +19,6 @@ type worker struct {
 	yield func(struct{}) bool
 	loop  *Loop
 	t     *task // the task to run, set by the loop before it resumes an idle worker
-	dead  bool  // the task called runtime.Goexit; the coroutine is gone
 
 	// What a suspended task needs lives here, with its stack, rather than in
 	// every task: tasks that never suspend do not pay for it.

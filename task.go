@@ -261,8 +261,8 @@ func (t *task) execute() {
 				err = &PanicError{Value: r, Stack: debug.Stack()}
 			} else {
 				// runtime.Goexit: the coroutine ends, and iter.Pull re-raises
-				// the Goexit on the goroutine running the loop.
-				t.w.dead = true
+				// the Goexit on the goroutine running the loop. The task is
+				// finished below, so Close never resumes its dead worker.
 				err = ErrGoexit
 			}
 		}
