@@ -52,6 +52,9 @@ func NewLifoQueue[T any](maxsize int) *Queue[T] {
 // less (a min-heap; ties in no particular order), holding at most maxsize
 // items; maxsize <= 0 means no limit.
 func NewPriorityQueue[T any](maxsize int, less func(a, b T) bool) *Queue[T] {
+	if less == nil {
+		panic("aio: NewPriorityQueue with a nil less function")
+	}
 	return newQueue[T](maxsize, &prio[T]{less: less})
 }
 

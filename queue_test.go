@@ -63,6 +63,7 @@ func TestQueueNonBlocking(t *testing.T) { // test_nonblocking_get/put(_exception
 	if v, err := q.TryGet(); v != "a" || err != nil {
 		t.Errorf("TryGet = %q %v", v, err)
 	}
+	mustPanic(t, "nil less", func() { aio.NewPriorityQueue[int](0, nil) })
 }
 
 func TestQueueBlocking(t *testing.T) { // test_blocking_get_wait, test_blocking_put_wait, test_get_with_putters, test_maxsize

@@ -19,6 +19,18 @@ func Dial(ctx context.Context, network, address string) (*Stream, error) {
 	return s, nil
 }
 
+// checkNetwork returns a clear error for a network the operation does not
+// take: streams are "tcp", "tcp4", "tcp6", "unix"; datagrams "udp", "udp4",
+// "udp6", "unixgram".
+func checkNetwork(op, network string, datagram bool) error {
+	ok := map[string]bool{"tcp": !datagram, "tcp4": !datagram, "tcp6": !datagram, "unix": !datagram,
+		"udp": datagram, "udp4": datagram, "udp6": datagram, "unixgram": datagram}[network]
+	if ok {
+		return nil
+	}
+	return &net.OpError{Op: op, Net: network, Err: net.UnknownNetworkError(network)}
+}
+
 // addrString is an address as the caller wrote it, for errors raised before
 // it is resolved.
 type addrString struct{ network, address string }

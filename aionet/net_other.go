@@ -19,6 +19,9 @@ import (
 // DialTransport connects to address and drives the connection with p
 // (asyncio's loop.create_connection).
 func DialTransport(ctx context.Context, network, address string, p Protocol) (Transport, error) {
+	if err := checkNetwork("dial", network, false); err != nil {
+		return nil, err
+	}
 	l, err := loopOf(ctx)
 	if err != nil {
 		return nil, err
@@ -262,6 +265,9 @@ func Listen(ctx context.Context, network, address string) (*Listener, error) {
 
 // Listen listens on address with the options of c.
 func (c ListenConfig) Listen(ctx context.Context, network, address string) (*Listener, error) {
+	if err := checkNetwork("listen", network, false); err != nil {
+		return nil, err
+	}
 	l, err := loopOf(ctx)
 	if err != nil {
 		return nil, err

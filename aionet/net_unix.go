@@ -16,6 +16,9 @@ import (
 // (asyncio's loop.create_connection). network is "tcp", "tcp4", "tcp6" or
 // "unix". Name resolution runs on ToThread; connecting suspends the task.
 func DialTransport(ctx context.Context, network, address string, p Protocol) (Transport, error) {
+	if err := checkNetwork("dial", network, false); err != nil {
+		return nil, err
+	}
 	l := aio.LoopOf(ctx)
 	if l == nil {
 		return nil, aio.ErrNoTask
@@ -66,6 +69,9 @@ func Listen(ctx context.Context, network, address string) (*Listener, error) {
 
 // Listen listens on address with the options of c.
 func (c ListenConfig) Listen(ctx context.Context, network, address string) (*Listener, error) {
+	if err := checkNetwork("listen", network, false); err != nil {
+		return nil, err
+	}
 	l := aio.LoopOf(ctx)
 	if l == nil {
 		return nil, aio.ErrNoTask

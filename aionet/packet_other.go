@@ -19,6 +19,9 @@ type PacketConn struct {
 
 // ListenPacket opens a datagram endpoint bound to address.
 func ListenPacket(ctx context.Context, network, address string) (*PacketConn, error) {
+	if err := checkNetwork("listen", network, true); err != nil {
+		return nil, err
+	}
 	l, err := loopOf(ctx)
 	if err != nil {
 		return nil, err

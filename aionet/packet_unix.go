@@ -30,6 +30,9 @@ type PacketConn struct {
 // ListenPacket opens a datagram endpoint bound to address ("udp", "udp4",
 // "udp6", "unixgram").
 func ListenPacket(ctx context.Context, network, address string) (*PacketConn, error) {
+	if err := checkNetwork("listen", network, true); err != nil {
+		return nil, err
+	}
 	l, err := loopOf(ctx)
 	if err != nil {
 		return nil, err
@@ -51,6 +54,9 @@ func ListenPacket(ctx context.Context, network, address string) (*PacketConn, er
 // DialPacket opens a datagram endpoint connected to address: Write sends
 // there, and only datagrams from there are received.
 func DialPacket(ctx context.Context, network, address string) (*PacketConn, error) {
+	if err := checkNetwork("dial", network, true); err != nil {
+		return nil, err
+	}
 	l, err := loopOf(ctx)
 	if err != nil {
 		return nil, err

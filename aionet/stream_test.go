@@ -343,6 +343,17 @@ func TestConnectErrors(t *testing.T) {
 		if !errors.Is(err, syscall.ECONNREFUSED) || !errors.As(err, &oe) || oe.Op != "dial" || !strings.Contains(err.Error(), addr) {
 			t.Errorf("dial to a closed port = %v", err)
 		}
+		for _, c := range []struct{ network, op string }{{"udp", "dial"}, {"ip", "dial"}} {
+			if _, err := aionet.Dial(ctx, c.network, addr); !errors.As(err, new(net.UnknownNetworkError)) {
+				t.Errorf("Dial(%q) = %v; want an unknown-network error", c.network, err)
+			}
+		}
+		if _, err := aionet.Listen(ctx, "udp", "127.0.0.1:0"); !errors.As(err, new(net.UnknownNetworkError)) {
+			t.Errorf("Listen(udp) = %v", err)
+		}
+		if _, err := aionet.ListenPacket(ctx, "tcp", "127.0.0.1:0"); !errors.As(err, new(net.UnknownNetworkError)) {
+			t.Errorf("ListenPacket(tcp) = %v", err)
+		}
 		if _, err := aionet.Dial(ctx, "tcp", "no-port"); err == nil {
 			t.Error("dial to a bad address succeeded")
 		}
