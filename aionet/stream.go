@@ -102,7 +102,7 @@ func (p *streamProtocol) GetBuffer() []byte {
 	if n == 0 {
 		s.buf, s.off = s.buf[:0], 0
 	}
-	if cap(s.buf)-len(s.buf) < minRead || (len(s.buf) == cap(s.buf)) {
+	if cap(s.buf)-len(s.buf) < minRead {
 		if s.off > 0 && cap(s.buf)-n >= max(minRead, cap(s.buf)/2) {
 			copy(s.buf, s.buf[s.off:]) // room enough once compacted
 			s.buf, s.off = s.buf[:n], 0
