@@ -64,6 +64,11 @@ type Stream struct {
 	drained aio.Event
 	closed  aio.Event
 	wpaused bool
+
+	// lent is the buffer of a Read waiting on an empty stream: the transport
+	// reads straight into it, and lentN says how much it got.
+	lent  []byte
+	lentN int
 }
 
 // streamProtocol feeds a Stream from its transport.
@@ -98,6 +103,9 @@ const minRead = 512
 // data is read straight into it.
 func (p *streamProtocol) GetBuffer() []byte {
 	s := p.s
+	if s.lent != nil {
+		return s.lent
+	}
 	n := len(s.buf) - s.off
 	if n == 0 {
 		s.buf, s.off = s.buf[:0], 0
@@ -118,6 +126,11 @@ func (p *streamProtocol) GetBuffer() []byte {
 // BufferUpdated takes the n bytes read into the lent buffer.
 func (p *streamProtocol) BufferUpdated(n int) {
 	s := p.s
+	if s.lent != nil {
+		s.lent, s.lentN = nil, n
+		s.data.Set()
+		return
+	}
 	s.buf = s.buf[:len(s.buf)+n]
 	s.data.Set()
 	if !s.paused && len(s.buf)-s.off > 2*s.limit {
@@ -191,9 +204,17 @@ func (s *Stream) readErr() error {
 	return io.EOF
 }
 
+// minLend is the least room a waiting Read must offer to be read into
+// directly: a smaller one would cost a system call per few bytes.
+const minLend = minRead
+
 // Read reads up to len(p) bytes, waiting until at least one is there. It
 // returns io.EOF once the peer has closed and the buffer is empty (the
 // io.Reader contract), and the cause if ctx is cancelled first.
+//
+// A Read that waits on an empty stream lends p to the transport, which reads
+// the next data straight into it: one copy, from the kernel, as a blocking
+// read on a goroutine would make.
 func (s *Stream) Read(ctx context.Context, p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
@@ -202,7 +223,16 @@ func (s *Stream) Read(ctx context.Context, p []byte) (int, error) {
 		if s.eof {
 			return 0, s.readErr()
 		}
-		if err := s.wait(ctx); err != nil {
+		if len(p) >= minLend && !s.paused {
+			s.lent, s.lentN = p, 0
+		}
+		err := s.wait(ctx)
+		s.lent = nil
+		if n := s.lentN; n > 0 {
+			s.lentN = 0
+			return n, nil // the data is the caller's now, even if ctx ended meanwhile
+		}
+		if err != nil {
 			return 0, err
 		}
 	}

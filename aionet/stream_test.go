@@ -597,3 +597,72 @@ func TestDebugReportsUnclosed(t *testing.T) {
 		t.Fatalf("reports:\n%s", joined)
 	}
 }
+
+// A Read that is cancelled while its buffer is lent to the transport loses
+// nothing: data read into the buffer is returned, later data is buffered.
+func TestReadCancelledLosesNothing(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		peers := make(chan *aionet.Stream, 1)
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			peers <- s
+			return s.WaitClosed(ctx)
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for len(peers) == 0 {
+			aio.Yield(ctx)
+		}
+		peer := <-peers
+		var sent, got bytes.Buffer
+		raced := 0
+		for i := range 200 {
+			buf := make([]byte, 4096)
+			reader := aio.Go(ctx, func(ctx context.Context) error {
+				n, err := c.Read(ctx, buf)
+				got.Write(buf[:n])
+				if n > 0 && err == nil && ctx.Err() != nil {
+					raced++ // cancelled, and the data came with it
+				}
+				return err
+			})
+			aio.Yield(ctx) // the reader waits, its buffer lent
+			msg := fmt.Sprintf("message %d;", i)
+			sent.WriteString(msg)
+			if i%2 == 0 {
+				peer.Write([]byte(msg)) // the data is there before the reader runs again
+				reader.Cancel()
+			} else {
+				reader.Cancel()
+				aio.Yield(ctx)
+				peer.Write([]byte(msg))
+			}
+			aio.Wait(ctx, aio.AllCompleted, -1, reader)
+		}
+		peer.CloseWrite()
+		for {
+			buf := make([]byte, 4096)
+			n, err := c.Read(ctx, buf)
+			got.Write(buf[:n])
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if got.String() != sent.String() {
+			t.Errorf("received %q\nwant %q", got.String(), sent.String())
+		}
+		if raced == 0 {
+			t.Error("no Read was cancelled with its data already read: the test missed its case")
+		}
+		return nil
+	})
+}
