@@ -32,6 +32,7 @@ type Loop struct {
 	seq        uint64
 	current    *task         // the task running now
 	passLeft   int           // items of the current pass not run yet
+	passes     uint32        // passes run, to hand the Go scheduler a turn now and then
 	tasks      *task         // live tasks (list via prevAll/nextAll)
 	foreign    []foreignWait // tasks parked with contexts the loop does not own
 	foreignGen uint64
@@ -329,6 +330,14 @@ func (l *Loop) RunUntilComplete(w Waitable) error {
 // timers to the ready queue, then run what was ready at the start of the pass.
 // What becomes ready during the pass runs in the next one.
 func (l *Loop) runOnce() {
+	// A busy loop never parks: to the Go scheduler it is one goroutine that
+	// runs for ever, which sysmon preempts every 10 ms, taking the processor
+	// away if the loop is in a system call at that moment (a thread hand-off
+	// and a burst of context switches each time). A turn given now and then,
+	// well inside that 10 ms, keeps the scheduler's view current.
+	if l.passes++; l.passes%256 == 0 {
+		runtime.Gosched()
+	}
 	if l.hasPending.Load() {
 		l.drainPending()
 	}
