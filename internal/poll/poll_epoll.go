@@ -29,10 +29,15 @@ type epoll struct {
 	interest map[int]uint32
 	woken    atomic.Bool
 	closed   bool
-	// deadlineSet says the descriptor has a read deadline from a previous
-	// Wait, to be cleared before a wait without limit.
-	deadlineSet bool
+	// deadline is the read deadline the descriptor has from a previous
+	// Wait (zero: none), to be cleared before a wait without limit and not
+	// set again when it has not changed.
+	deadline time.Time
 }
+
+// deadlineGrain is the step deadlines are rounded up to: waiting for the same
+// timer again finds the same deadline and leaves the runtime's timer alone.
+const deadlineGrain = 50 * time.Microsecond
 
 // New returns the system's poller.
 func New() (Poller, error) {
@@ -80,10 +85,13 @@ func (p *epoll) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) 
 		var deadline time.Time
 		if timeout > 0 {
 			deadline = time.Now().Add(timeout)
+			if r := time.Duration(deadline.UnixNano()) % deadlineGrain; r != 0 {
+				deadline = deadline.Add(deadlineGrain - r)
+			}
 		}
-		if timeout > 0 || p.deadlineSet {
+		if !deadline.Equal(p.deadline) {
 			p.file.SetReadDeadline(deadline)
-			p.deadlineSet = timeout > 0
+			p.deadline = deadline
 		}
 		err := p.rc.Read(func(uintptr) bool {
 			n, _ = unix.EpollWait(p.fd, p.events, 0)
