@@ -58,7 +58,7 @@ func serve(ctx context.Context, addr string, protocol, reusePort bool) error {
 }
 
 func echo(ctx context.Context, s *aionet.Stream) error {
-	buf := make([]byte, 64*1024)
+	buf := make([]byte, 256<<10) // as the Go peer
 	for {
 		n, err := s.Read(ctx, buf)
 		if err == io.EOF {
