@@ -152,7 +152,11 @@ type readyItem struct {
 type ring struct {
 	buf        []readyItem
 	head, size int
+	high       int // the most items held since the ring was last empty
 }
+
+// ringKeep is the capacity a ring keeps however idle it gets.
+const ringKeep = 1024
 
 func (r *ring) push(it readyItem) {
 	if r.size == len(r.buf) {
@@ -160,6 +164,7 @@ func (r *ring) push(it readyItem) {
 	}
 	r.buf[(r.head+r.size)&(len(r.buf)-1)] = it
 	r.size++
+	r.high = max(r.high, r.size)
 }
 
 // shuffle puts the queued items in a random order.
@@ -184,6 +189,14 @@ func (r *ring) pop() readyItem {
 	r.buf[r.head] = readyItem{}
 	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.size--
+	if r.size == 0 {
+		// A burst does not hold its memory for ever: a ring emptied after
+		// using under a quarter of its room since last empty halves.
+		if len(r.buf) > ringKeep && r.high < len(r.buf)/4 {
+			r.buf = make([]readyItem, len(r.buf)/2)
+		}
+		r.head, r.high = 0, 0
+	}
 	return it
 }
 
