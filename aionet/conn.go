@@ -26,14 +26,24 @@ type Conn struct {
 	rscope  *aio.TimeoutScope // the Read in progress
 	wscope  *aio.TimeoutScope
 	closing bool
+	ctx     context.Context // set by SetContext
 }
 
 // Conn returns the stream as a net.Conn. Data already buffered by the
 // stream is read first.
 func (s *Stream) Conn() *Conn { return &Conn{s: s} }
 
-// task returns the context of the task calling Read or Write.
+// SetContext makes Read and Write wait with ctx, a context of a task of the
+// stream's loop, instead of the calling task's own context: a timeout scope
+// or a cancellation in ctx reaches them too. nil restores the default.
+func (c *Conn) SetContext(ctx context.Context) { c.ctx = ctx }
+
+// task returns the context Read and Write wait with: the one given to
+// SetContext, else the calling task's.
 func (c *Conn) task() (context.Context, error) {
+	if c.ctx != nil {
+		return c.ctx, nil
+	}
 	t := aio.CurrentTask(c.s.loop.Context())
 	if t == nil {
 		return nil, aio.ErrNoTask
