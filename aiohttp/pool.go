@@ -1,0 +1,290 @@
+package aiohttp
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aionet"
+)
+
+// host is the pool of one scheme, host and port.
+type host struct {
+	key     string
+	idle    []*conn // kept connections, the most recently used last
+	open    int     // connections open, busy or idle
+	waiters []*aio.Future[*conn]
+}
+
+// conn is one connection of the pool.
+type conn struct {
+	s      *Session
+	h      *host
+	st     *aionet.Stream
+	nc     *aionet.Conn // st as a net.Conn, waiting with the context of the operation in progress
+	br     *bufio.Reader
+	bw     *bufio.Writer
+	reused bool        // it carried a request before
+	idleAt time.Time   // when it was last put back
+	timer  *aio.Handle // closes it once idle too long
+	closed bool
+}
+
+// staleConnError is a failure of a kept connection before any of the
+// response arrived: the server had closed it. The request may be retried.
+type staleConnError struct{ err error }
+
+func (e *staleConnError) Error() string { return e.err.Error() }
+func (e *staleConnError) Unwrap() error { return e.err }
+
+// hostKey returns the pool key and the address to dial for u.
+func hostKey(u *url.URL) (key, addr string) {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	addr = net.JoinHostPort(u.Hostname(), port)
+	return u.Scheme + "://" + addr, addr
+}
+
+// conn returns a connection to u's host: a kept one, one handed over by a
+// request that is done with it, or a new one once the limits let it open.
+// Requests waiting for a connection are served in the order they came.
+func (s *Session) conn(ctx context.Context, u *url.URL) (*conn, error) {
+	key, addr := hostKey(u)
+	h := s.hosts[key]
+	if h == nil {
+		h = &host{key: key}
+		s.hosts[key] = h
+	}
+	for {
+		if c := h.takeIdle(); c != nil {
+			return c, nil
+		}
+		hostFull := s.LimitPerHost > 0 && h.open >= s.LimitPerHost
+		if !hostFull && s.open >= s.limit() && s.closeOldestIdle() {
+			continue // room made by closing an idle connection to another host
+		}
+		if !hostFull && s.open < s.limit() {
+			break
+		}
+		// Wait in line: for a connection of this host, or for a place.
+		f := aio.NewFuture[*conn](ctx)
+		if hostFull {
+			h.waiters = append(h.waiters, f)
+		} else {
+			s.waiters = append(s.waiters, f)
+		}
+		c, err := f.Await(ctx)
+		if err != nil {
+			if !f.Cancel() { // served meanwhile: pass it on
+				if c, _ := f.Result(); c != nil {
+					c.putBack()
+				} else {
+					s.placeFreed(h)
+				}
+			}
+			return nil, err
+		}
+		if c != nil {
+			return c, nil
+		}
+	}
+	s.open++
+	h.open++
+	c, err := s.dial(ctx, h, u, addr)
+	if err != nil {
+		s.open--
+		h.open--
+		s.placeFreed(h)
+		return nil, err
+	}
+	return c, nil
+}
+
+// first removes and returns the first waiter still waiting, or nil.
+func first(ws *[]*aio.Future[*conn]) *aio.Future[*conn] {
+	for len(*ws) > 0 {
+		f := (*ws)[0]
+		*ws = (*ws)[1:]
+		if !f.Done() {
+			return f
+		}
+	}
+	return nil
+}
+
+// placeFreed tells the next waiter that a connection of h closed: one
+// waiting for a place under the session's limit, else one waiting for h.
+func (s *Session) placeFreed(h *host) {
+	if f := first(&s.waiters); f != nil {
+		f.SetResult(nil)
+	} else if f := first(&h.waiters); f != nil {
+		f.SetResult(nil)
+	}
+}
+
+// takeIdle returns the most recently used kept connection that is still
+// open, closing those the server has closed meanwhile.
+func (h *host) takeIdle() *conn {
+	for len(h.idle) > 0 {
+		c := h.idle[len(h.idle)-1]
+		h.idle = h.idle[:len(h.idle)-1]
+		c.timer.Cancel()
+		// Anything readable on an idle connection is its end (EOF) or
+		// garbage: either way it cannot carry a request.
+		if c.br.Buffered() > 0 || c.st.Buffered() > 0 || c.st.AtEOF() {
+			c.close()
+			continue
+		}
+		c.reused = true
+		return c
+	}
+	return nil
+}
+
+// closeOldestIdle closes the connection idle the longest, of any host, to
+// make room under the session's limit. It reports whether there was one.
+func (s *Session) closeOldestIdle() bool {
+	var oldest *conn
+	for _, h := range s.hosts {
+		if len(h.idle) > 0 && (oldest == nil || h.idle[0].idleAt.Before(oldest.idleAt)) {
+			oldest = h.idle[0]
+		}
+	}
+	if oldest == nil {
+		return false
+	}
+	oldest.close()
+	return true
+}
+
+// dial opens a connection to addr, with TLS for https.
+func (s *Session) dial(ctx context.Context, h *host, u *url.URL, addr string) (*conn, error) {
+	st, err := aionet.Dial(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	nc := st.Conn()
+	nc.SetContext(ctx)
+	var rw net.Conn = nc
+	if u.Scheme == "https" {
+		cfg := &tls.Config{}
+		if s.TLSConfig != nil {
+			cfg = s.TLSConfig.Clone()
+		}
+		if cfg.ServerName == "" {
+			cfg.ServerName = u.Hostname()
+		}
+		if len(cfg.NextProtos) == 0 {
+			cfg.NextProtos = []string{"http/1.1"}
+		}
+		tc := tls.Client(nc, cfg)
+		// Handshake, not HandshakeContext: the reads and writes already wait
+		// with ctx, and HandshakeContext would watch ctx from a goroutine.
+		if err := tc.Handshake(); err != nil {
+			nc.Close()
+			return nil, err
+		}
+		rw = tc
+	}
+	return &conn{s: s, h: h, st: st, nc: nc, br: bufio.NewReaderSize(rw, 16<<10), bw: bufio.NewWriterSize(rw, 4<<10)}, nil
+}
+
+// exchange writes req and reads the response's headers.
+func (c *conn) exchange(ctx context.Context, req *http.Request) (*Response, error) {
+	c.nc.SetContext(ctx)
+	// Ask for gzip unless the caller chose an encoding or a range, and
+	// decode it then, as net/http does.
+	out, gz := req, false
+	if req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && req.Method != http.MethodHead {
+		r := *req
+		r.Header = req.Header.Clone()
+		r.Header.Set("Accept-Encoding", "gzip")
+		out, gz = &r, true
+	}
+	if err := out.Write(c.bw); err != nil {
+		return nil, c.failed(fmt.Errorf("aiohttp: writing request: %w", err))
+	}
+	if err := c.bw.Flush(); err != nil {
+		return nil, c.failed(fmt.Errorf("aiohttp: writing request: %w", err))
+	}
+	if _, err := c.br.Peek(1); err != nil {
+		return nil, c.failed(fmt.Errorf("aiohttp: reading response: %w", err))
+	}
+	for {
+		resp, err := http.ReadResponse(c.br, req)
+		if err != nil {
+			return nil, fmt.Errorf("aiohttp: reading response: %w", err)
+		}
+		// Skip informational responses (100 Continue, 103 Early Hints);
+		// 101 Switching Protocols ends HTTP on the connection.
+		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
+			continue
+		}
+		return newResponse(c, ctx, req, resp, gz), nil
+	}
+}
+
+// failed marks an error before any of the response arrived on a reused
+// connection as stale, so that the request may be retried.
+func (c *conn) failed(err error) error {
+	if c.reused && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
+		return &staleConnError{err}
+	}
+	return err
+}
+
+// putBack hands the connection to a request waiting for its host, or keeps
+// it for the next one; it closes it instead if the session is closed, keeps
+// no idle connections, or has requests waiting for a place.
+func (c *conn) putBack() {
+	s := c.s
+	if c.closed {
+		return
+	}
+	c.nc.SetContext(nil)
+	if f := first(&c.h.waiters); f != nil {
+		c.reused = true
+		f.SetResult(c)
+		return
+	}
+	if s.closed || s.idleTimeout() < 0 || len(s.waiters) > 0 {
+		c.close()
+		return
+	}
+	c.idleAt = s.loop.Now()
+	c.timer = s.loop.CallLater(s.idleTimeout(), c.close)
+	c.h.idle = append(c.h.idle, c)
+}
+
+// close closes the connection and gives its place to a waiting request.
+func (c *conn) close() {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	if c.timer != nil {
+		c.timer.Cancel()
+	}
+	for i, ic := range c.h.idle {
+		if ic == c {
+			c.h.idle = append(c.h.idle[:i], c.h.idle[i+1:]...)
+			break
+		}
+	}
+	c.nc.Close()
+	c.s.open--
+	c.h.open--
+	c.s.placeFreed(c.h)
+}

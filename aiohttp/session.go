@@ -1,0 +1,320 @@
+package aiohttp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/aio-go/aio"
+)
+
+// Defaults, as aiohttp's.
+const (
+	DefaultLimit        = 100              // connections open at once
+	DefaultIdleTimeout  = 15 * time.Second // keep-alive of an unused connection
+	DefaultMaxRedirects = 10
+)
+
+// ErrSessionClosed is returned by a request on a closed Session.
+var ErrSessionClosed = errors.New("aiohttp: session is closed")
+
+// ErrTooManyRedirects is returned, wrapped with the last URL, when a request
+// is redirected more than the session's MaxRedirects times.
+var ErrTooManyRedirects = errors.New("aiohttp: too many redirects")
+
+// Session sends HTTP requests from the tasks of one loop and keeps their
+// connections for reuse (aiohttp's ClientSession). Set its fields before the
+// first request; the zero value is ready to use. A session belongs to the
+// loop of its first request, and its methods to that loop's tasks; Close it
+// when done to close the connections it keeps.
+type Session struct {
+	// Header is sent with every request that does not set the same header.
+	Header http.Header
+	// TLSConfig configures https connections; nil means crypto/tls's
+	// defaults (the system's roots). ServerName is filled in per host.
+	TLSConfig *tls.Config
+	// Limit caps the connections open at once, busy or idle; 0 means
+	// DefaultLimit. A request over the limit waits for a connection to be
+	// released, closing an idle one to another host if there is one.
+	Limit int
+	// LimitPerHost caps the connections open to one scheme, host and port;
+	// 0 means no cap but Limit.
+	LimitPerHost int
+	// IdleTimeout closes a connection unused for that long; 0 means
+	// DefaultIdleTimeout, negative means never reuse one.
+	IdleTimeout time.Duration
+	// MaxRedirects is how many redirects a request follows; 0 means
+	// DefaultMaxRedirects, negative means none (the redirect is returned).
+	MaxRedirects int
+	// Jar, if not nil, receives the cookies of responses and gives them to
+	// requests.
+	Jar http.CookieJar
+
+	loop    *aio.Loop
+	closed  bool
+	hosts   map[string]*host
+	open    int                  // connections open, busy or idle
+	waiters []*aio.Future[*conn] // requests waiting for a place under Limit
+}
+
+// Get sends a GET request.
+func (s *Session) Get(ctx context.Context, url string) (*Response, error) {
+	return s.send(ctx, http.MethodGet, url, "", nil)
+}
+
+// Head sends a HEAD request.
+func (s *Session) Head(ctx context.Context, url string) (*Response, error) {
+	return s.send(ctx, http.MethodHead, url, "", nil)
+}
+
+// Post sends a POST request with body, of the given content type. A body
+// made from a *bytes.Buffer, *bytes.Reader or *strings.Reader can be sent
+// again, after a redirect that keeps the method or on a retry.
+func (s *Session) Post(ctx context.Context, url, contentType string, body io.Reader) (*Response, error) {
+	return s.send(ctx, http.MethodPost, url, contentType, body)
+}
+
+func (s *Session) send(ctx context.Context, method, url, contentType string, body io.Reader) (*Response, error) {
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		return nil, err
+	}
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	return s.Do(ctx, req)
+}
+
+// Do sends req and returns the response once its headers are in, following
+// redirects. The caller must read the body to its end or Close the response,
+// which gives the connection back. Waits end when ctx is done (req's own
+// context is not consulted: ctx is). A response whose status is an error is
+// not an error of Do; see Response.CheckStatus.
+func (s *Session) Do(ctx context.Context, req *http.Request) (*Response, error) {
+	if err := s.bind(ctx); err != nil {
+		return nil, err
+	}
+	if req.URL == nil {
+		return nil, errors.New("aiohttp: request has no URL")
+	}
+	for redirects := 0; ; redirects++ {
+		resp, err := s.roundTrip(ctx, req)
+		if err != nil {
+			return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: err}
+		}
+		next, err := s.redirect(req, resp)
+		if next == nil || err != nil {
+			return resp, err
+		}
+		if redirects >= s.maxRedirects() {
+			resp.Close()
+			return nil, &url.Error{Op: urlOp(req.Method), URL: next.URL.String(), Err: ErrTooManyRedirects}
+		}
+		resp.discard(ctx)
+		req = next
+	}
+}
+
+// urlOp names a request in a *url.Error, as net/http does.
+func urlOp(method string) string {
+	if method == "" {
+		return "Get"
+	}
+	return method[:1] + strings.ToLower(method[1:])
+}
+
+// bind ties the session to ctx's loop on first use.
+func (s *Session) bind(ctx context.Context) error {
+	l := aio.LoopOf(ctx)
+	switch {
+	case l == nil:
+		return aio.ErrNoTask
+	case s.closed:
+		return ErrSessionClosed
+	case s.loop == nil:
+		s.loop = l
+		s.hosts = make(map[string]*host)
+	case s.loop != l:
+		return errors.New("aiohttp: session used from a loop other than its own")
+	}
+	return nil
+}
+
+func (s *Session) limit() int {
+	if s.Limit > 0 {
+		return s.Limit
+	}
+	return DefaultLimit
+}
+
+func (s *Session) maxRedirects() int {
+	switch {
+	case s.MaxRedirects < 0:
+		return -1
+	case s.MaxRedirects == 0:
+		return DefaultMaxRedirects
+	}
+	return s.MaxRedirects
+}
+
+func (s *Session) idleTimeout() time.Duration {
+	if s.IdleTimeout == 0 {
+		return DefaultIdleTimeout
+	}
+	return s.IdleTimeout
+}
+
+// roundTrip sends req once, on a kept connection if there is one. A request
+// that may be repeated is sent again on a new connection if a kept one turns
+// out to be closed before any of the response arrived.
+func (s *Session) roundTrip(ctx context.Context, req *http.Request) (*Response, error) {
+	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
+		return nil, fmt.Errorf("aiohttp: unsupported protocol scheme %q", req.URL.Scheme)
+	}
+	if req.URL.Host == "" {
+		return nil, errors.New("aiohttp: no host in request URL")
+	}
+	s.prepare(req)
+	for attempt := 0; ; attempt++ {
+		c, err := s.conn(ctx, req.URL)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.exchange(ctx, req)
+		if err == nil {
+			if s.Jar != nil {
+				if rc := resp.Cookies(); len(rc) > 0 {
+					s.Jar.SetCookies(req.URL, rc)
+				}
+			}
+			return resp, nil
+		}
+		c.close()
+		var stale *staleConnError
+		if !errors.As(err, &stale) || attempt > 0 || !replayable(req) {
+			return nil, err
+		}
+		if err := rewind(req); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// prepare adds the session's headers and cookies to req.
+func (s *Session) prepare(req *http.Request) {
+	if req.Header == nil {
+		req.Header = make(http.Header)
+	}
+	for k, vs := range s.Header {
+		if _, ok := req.Header[k]; !ok {
+			req.Header[k] = vs
+		}
+	}
+	if s.Jar != nil {
+		for _, c := range s.Jar.Cookies(req.URL) {
+			req.AddCookie(c)
+		}
+	}
+}
+
+// replayable reports whether req may be sent again: its method is idempotent
+// and its body, if any, can be had again.
+func replayable(req *http.Request) bool {
+	switch req.Method {
+	case "", http.MethodGet, http.MethodHead, http.MethodOptions, http.MethodTrace, http.MethodPut, http.MethodDelete:
+	default:
+		if req.Header.Get("Idempotency-Key") == "" {
+			return false
+		}
+	}
+	return req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+}
+
+// rewind gives req a fresh copy of its body.
+func rewind(req *http.Request) error {
+	if req.Body == nil || req.Body == http.NoBody || req.GetBody == nil {
+		return nil
+	}
+	b, err := req.GetBody()
+	if err != nil {
+		return err
+	}
+	req.Body = b
+	return nil
+}
+
+// redirect returns the request that follows resp, or nil if resp is not a
+// redirect to follow.
+func (s *Session) redirect(req *http.Request, resp *Response) (*http.Request, error) {
+	loc := resp.Header.Get("Location")
+	if loc == "" || s.maxRedirects() < 0 {
+		return nil, nil
+	}
+	method, keepBody := req.Method, false
+	switch resp.StatusCode {
+	case http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther:
+		if method != http.MethodGet && method != http.MethodHead {
+			method = http.MethodGet // as browsers and net/http do
+		}
+	case http.StatusTemporaryRedirect, http.StatusPermanentRedirect:
+		keepBody = true
+		if req.Body != nil && req.Body != http.NoBody && req.GetBody == nil {
+			return nil, nil // the body cannot be sent again: hand back the redirect
+		}
+	default:
+		return nil, nil
+	}
+	u, err := req.URL.Parse(loc)
+	if err != nil {
+		resp.Close()
+		return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: fmt.Errorf("aiohttp: bad redirect location %q: %w", loc, err)}
+	}
+	next := &http.Request{Method: method, URL: u, Header: make(http.Header), Host: ""}
+	for k, vs := range req.Header {
+		next.Header[k] = vs
+	}
+	next.Header.Del("Cookie") // the jar gives the new URL its own
+	if u.Hostname() != req.URL.Hostname() {
+		// Credentials meant for one host do not follow to another.
+		for _, k := range []string{"Authorization", "Www-Authenticate", "Cookie2"} {
+			next.Header.Del(k)
+		}
+	}
+	if keepBody {
+		next.GetBody, next.ContentLength = req.GetBody, req.ContentLength
+		if req.GetBody != nil {
+			b, err := req.GetBody()
+			if err != nil {
+				resp.Close()
+				return nil, err
+			}
+			next.Body = b
+		}
+	} else {
+		next.Header.Del("Content-Type")
+		next.Header.Del("Content-Length")
+	}
+	return next, nil
+}
+
+// Close closes the connections the session keeps, and the busy ones as soon
+// as their responses are done with. Requests made after Close fail with
+// ErrSessionClosed.
+func (s *Session) Close() error {
+	if s.closed {
+		return nil
+	}
+	s.closed = true
+	for _, h := range s.hosts {
+		for len(h.idle) > 0 {
+			h.idle[len(h.idle)-1].close()
+		}
+	}
+	return nil
+}

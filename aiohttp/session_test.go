@@ -1,0 +1,484 @@
+package aiohttp_test
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiohttp"
+)
+
+// run runs main on a fresh loop with the real clock, and checks that no
+// goroutine and no descriptor is left once it and the servers are closed.
+func run(t *testing.T, main func(ctx context.Context) error, opts ...aio.Option) {
+	t.Helper()
+	fds, goroutines := openFDs(), runtime.NumGoroutine()
+	opts = append([]aio.Option{aio.WithInterrupt(false)}, opts...)
+	if err := aio.Run(context.Background(), main, opts...); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for runtime.NumGoroutine() > goroutines || (fds >= 0 && openFDs() > fds) {
+		if time.Now().After(deadline) {
+			buf := make([]byte, 1<<20)
+			t.Logf("%s", buf[:runtime.Stack(buf, true)])
+			t.Fatalf("left behind: %d goroutines (had %d), %d descriptors (had %d)",
+				runtime.NumGoroutine(), goroutines, openFDs(), fds)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func openFDs() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(entries)
+}
+
+// server is an httptest server that counts the connections it accepts.
+type server struct {
+	*httptest.Server
+	conns atomic.Int32
+}
+
+func newServer(t *testing.T, h http.Handler, useTLS bool) *server {
+	s := &server{Server: httptest.NewUnstartedServer(h)}
+	s.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			s.conns.Add(1)
+		}
+	}
+	if useTLS {
+		s.StartTLS()
+	} else {
+		s.Start()
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+func TestGetText(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Path", r.URL.Path)
+		fmt.Fprint(w, "<!doctype html><html itemscope=\"\" itemtype=\"http://schema.org/WebPage\" lang=\"en\">")
+	}), false)
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{}
+		defer s.Close()
+		resp, err := s.Get(ctx, srv.URL+"/page")
+		if err != nil {
+			return err
+		}
+		text, err := resp.Text(ctx)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != 200 || resp.Header.Get("X-Path") != "/page" || !strings.HasPrefix(text, "<!doctype html>") {
+			t.Errorf("got %d %v %q", resp.StatusCode, resp.Header, text)
+		}
+		return nil
+	})
+}
+
+// Sequential requests share one connection; concurrent ones open more,
+// within LimitPerHost.
+func TestKeepAliveAndLimits(t *testing.T) {
+	var active, most atomic.Int32
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := active.Add(1)
+		for m := most.Load(); n > m && !most.CompareAndSwap(m, n); m = most.Load() {
+		}
+		defer active.Add(-1)
+		fmt.Fprint(w, r.URL.Path)
+	})
+	for _, tc := range []struct {
+		name         string
+		limitPerHost int
+		wantConns    int32
+	}{{"no cap", 0, 6}, {"two per host", 2, 2}} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t, h, false)
+			most.Store(0)
+			run(t, func(ctx context.Context) error {
+				s := &aiohttp.Session{LimitPerHost: tc.limitPerHost}
+				defer s.Close()
+				for i := range 5 {
+					if body, err := get(ctx, s, srv.URL+fmt.Sprint("/seq", i)); err != nil || body != fmt.Sprint("/seq", i) {
+						return fmt.Errorf("sequential GET %d: %q %v", i, body, err)
+					}
+				}
+				if n := srv.conns.Load(); n != 1 {
+					t.Errorf("5 sequential requests used %d connections; want 1", n)
+				}
+				var tasks []aio.Awaitable[string]
+				for i := range 6 {
+					tasks = append(tasks, aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+						return get(ctx, s, srv.URL+fmt.Sprint("/par", i))
+					}))
+				}
+				bodies, err := aio.Gather(ctx, tasks...)
+				if err != nil {
+					return err
+				}
+				for i, b := range bodies {
+					if b != fmt.Sprint("/par", i) {
+						t.Errorf("concurrent GET %d = %q", i, b)
+					}
+				}
+				if n := srv.conns.Load(); n != tc.wantConns {
+					t.Errorf("6 concurrent requests used %d connections in all; want %d", n, tc.wantConns)
+				}
+				if tc.limitPerHost > 0 && most.Load() > int32(tc.limitPerHost) {
+					t.Errorf("%d requests in flight at once; the cap is %d", most.Load(), tc.limitPerHost)
+				}
+				return nil
+			})
+		})
+	}
+}
+
+func get(ctx context.Context, s *aiohttp.Session, url string) (string, error) {
+	resp, err := s.Get(ctx, url)
+	if err != nil {
+		return "", err
+	}
+	return resp.Text(ctx)
+}
+
+func TestGzipAndChunked(t *testing.T) {
+	big := strings.Repeat("all work and no play makes Jack a dull boy\n", 2000)
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/chunked" {
+			for i := range 5 {
+				fmt.Fprintf(w, "part %d;", i)
+				w.(http.Flusher).Flush()
+			}
+			return
+		}
+		if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+			io.WriteString(w, big)
+			return
+		}
+		w.Header().Set("Content-Encoding", "gzip")
+		zw := gzip.NewWriter(w)
+		io.WriteString(zw, big)
+		zw.Close()
+	}), false)
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{}
+		defer s.Close()
+		for range 2 { // the second request reuses the connection: the gzip body was read to its end
+			resp, err := s.Get(ctx, srv.URL+"/gz")
+			if err != nil {
+				return err
+			}
+			text, err := resp.Text(ctx)
+			if err != nil || text != big || !resp.Uncompressed || resp.Header.Get("Content-Encoding") != "" {
+				t.Errorf("gzip body: %d bytes, uncompressed=%v, err %v", len(text), resp.Uncompressed, err)
+			}
+		}
+		if n := srv.conns.Load(); n != 1 {
+			t.Errorf("two gzip requests used %d connections", n)
+		}
+		req, _ := http.NewRequest("GET", srv.URL+"/gz", nil)
+		req.Header.Set("Accept-Encoding", "gzip") // the caller's choice: the body is left as sent
+		resp, err := s.Do(ctx, req)
+		if err != nil {
+			return err
+		}
+		raw, err := resp.Bytes(ctx)
+		if err != nil || !bytes.HasPrefix(raw, []byte{0x1f, 0x8b}) || resp.Uncompressed {
+			t.Errorf("with the caller's Accept-Encoding: %d bytes starting %x, err %v", len(raw), raw[:min(2, len(raw))], err)
+		}
+		if text, err := get(ctx, s, srv.URL+"/chunked"); text != "part 0;part 1;part 2;part 3;part 4;" || err != nil {
+			t.Errorf("chunked body = %q %v", text, err)
+		}
+		return nil
+	})
+}
+
+func TestRedirects(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/a", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/b", http.StatusFound) })
+	mux.HandleFunc("/b", func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s /b %q auth=%q", r.Method, body, r.Header.Get("Authorization"))
+	})
+	mux.HandleFunc("/see-other", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/b", http.StatusSeeOther) })
+	mux.HandleFunc("/temporary", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/b", http.StatusTemporaryRedirect)
+	})
+	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	srv := newServer(t, mux, false)
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{Header: http.Header{"Authorization": {"Bearer x"}}}
+		defer s.Close()
+		for _, tc := range []struct {
+			method, path, body, want string
+		}{
+			{"GET", "/a", "", `GET /b "" auth="Bearer x"`},
+			{"POST", "/see-other", "data", `GET /b "" auth="Bearer x"`},
+			{"POST", "/temporary", "data", `POST /b "data" auth="Bearer x"`},
+		} {
+			req, _ := http.NewRequest(tc.method, srv.URL+tc.path, strings.NewReader(tc.body))
+			resp, err := s.Do(ctx, req)
+			if err != nil {
+				return err
+			}
+			text, err := resp.Text(ctx)
+			if text != tc.want || err != nil || resp.Request.URL.Path != "/b" {
+				t.Errorf("%s %s: %q %v, ended at %s; want %q", tc.method, tc.path, text, err, resp.Request.URL, tc.want)
+			}
+		}
+		_, err := s.Get(ctx, srv.URL+"/loop")
+		if !errors.Is(err, aiohttp.ErrTooManyRedirects) {
+			t.Errorf("redirect loop: %v", err)
+		}
+		s2 := &aiohttp.Session{MaxRedirects: -1}
+		defer s2.Close()
+		resp, err := s2.Get(ctx, srv.URL+"/a")
+		if err != nil || resp.StatusCode != http.StatusFound || resp.Header.Get("Location") != "/b" {
+			t.Errorf("redirects off: %v %v", resp, err)
+		}
+		if err == nil {
+			resp.Close()
+		}
+		return nil
+	})
+}
+
+func TestHTTPS(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprintf(w, "secure=%v", r.TLS != nil)
+	}), true)
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{TLSConfig: &tls.Config{RootCAs: roots}}
+		defer s.Close()
+		for range 2 {
+			if text, err := get(ctx, s, srv.URL); text != "secure=true" || err != nil {
+				t.Errorf("https GET = %q %v", text, err)
+			}
+		}
+		if n := srv.conns.Load(); n != 1 {
+			t.Errorf("two https requests used %d connections", n)
+		}
+		untrusted := &aiohttp.Session{}
+		defer untrusted.Close()
+		var uerr *tls.CertificateVerificationError
+		if _, err := untrusted.Get(ctx, srv.URL); !errors.As(err, &uerr) {
+			t.Errorf("untrusted certificate: %v", err)
+		}
+		return nil
+	})
+}
+
+// A timeout scope ends a request waiting for the headers, and one waiting
+// for the body; the connection is then closed, not reused. On the virtual
+// clock the timeouts fire as soon as the loop has nothing else to do: at the
+// waits under test, since the connection is already open.
+func TestTimeouts(t *testing.T) {
+	release := make(chan struct{})
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/ok":
+			io.WriteString(w, "ok")
+			return
+		case "/body":
+			w.Header().Set("Content-Length", "100")
+			io.WriteString(w, "first part;")
+			w.(http.Flusher).Flush()
+		}
+		<-release
+	}), false)
+	run(t, func(ctx context.Context) error {
+		defer close(release)
+		s := &aiohttp.Session{}
+		defer s.Close()
+		for i, path := range []string{"/headers", "/body"} {
+			if text, err := get(ctx, s, srv.URL+"/ok"); text != "ok" || err != nil {
+				return fmt.Errorf("GET /ok: %q %v", text, err)
+			}
+			err := aio.Timeout(ctx, 5*time.Second, func(ctx context.Context) error {
+				_, err := get(ctx, s, srv.URL+path)
+				return err
+			})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("%s: %v; want the timeout", path, err)
+			}
+			if n := srv.conns.Load(); n != int32(i+1) {
+				t.Errorf("%s went out on connection %d; want the kept one, %d", path, n, i+1)
+			}
+		}
+		if _, err := get(ctx, s, srv.URL+"/ok"); err != nil || srv.conns.Load() != 3 {
+			t.Errorf("after the timeouts: %v, on connection %d; want a new one, 3", err, srv.conns.Load())
+		}
+		return nil
+	}, aio.WithClock(aio.NewVirtualClock(time.Time{})))
+}
+
+// rawServer answers each connection with fn, on goroutines of its own.
+func rawServer(t *testing.T, fn func(i int, c net.Conn)) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for i := 0; ; i++ {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer c.Close()
+				fn(i, c)
+			}()
+		}
+	}()
+	return "http://" + ln.Addr().String()
+}
+
+// A kept connection the server closes after reading the next request: an
+// idempotent request is sent again on a new connection, a POST is not.
+func TestStaleConnection(t *testing.T) {
+	var conns atomic.Int32
+	url := rawServer(t, func(i int, c net.Conn) {
+		conns.Add(1)
+		br := bufio.NewReader(c)
+		for n := 0; ; n++ {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return
+			}
+			io.Copy(io.Discard, req.Body)
+			if n == 1 {
+				return // the second request on a connection: close without answering
+			}
+			fmt.Fprintf(c, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+		}
+	})
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{}
+		defer s.Close()
+		for i := range 2 {
+			if text, err := get(ctx, s, url); text != "ok" || err != nil {
+				t.Errorf("GET %d = %q %v", i, text, err)
+			}
+		}
+		if n := conns.Load(); n != 2 {
+			t.Errorf("server saw %d connections; want 2 (the retry opened the second)", n)
+		}
+		// The POST goes out on the kept second connection, as its second
+		// request: the server closes it, and the POST is not sent again.
+		if _, err := s.Post(ctx, url, "text/plain", strings.NewReader("x")); err == nil || !errors.Is(err, io.EOF) {
+			t.Errorf("POST on a connection closed under it: %v", err)
+		}
+		if n := conns.Load(); n != 2 {
+			t.Errorf("server saw %d connections after the POST; want 2 (no retry)", n)
+		}
+		return nil
+	})
+}
+
+func TestBadServers(t *testing.T) {
+	garbage := rawServer(t, func(i int, c net.Conn) {
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "SMTP ready, not HTTP\r\n\r\n")
+	})
+	reset := rawServer(t, func(i int, c net.Conn) {
+		http.ReadRequest(bufio.NewReader(c))
+		c.(*net.TCPConn).SetLinger(0) // close with a reset
+	})
+	cut := rawServer(t, func(i int, c net.Conn) {
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
+	})
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{}
+		defer s.Close()
+		if _, err := s.Get(ctx, garbage); err == nil || !strings.Contains(err.Error(), "malformed HTTP") {
+			t.Errorf("garbage response: %v", err)
+		}
+		if _, err := s.Get(ctx, reset); err == nil {
+			t.Error("reset connection: no error")
+		}
+		resp, err := s.Get(ctx, cut)
+		if err != nil {
+			return err
+		}
+		if text, err := resp.Text(ctx); !errors.Is(err, io.ErrUnexpectedEOF) || text != "only this" {
+			t.Errorf("body cut short: %q %v", text, err)
+		}
+		if _, err := s.Get(ctx, "ftp://example.com/"); err == nil || !strings.Contains(err.Error(), "unsupported protocol scheme") {
+			t.Errorf("ftp URL: %v", err)
+		}
+		return nil
+	})
+}
+
+func TestCookiesStatusAndClose(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/set", func(w http.ResponseWriter, r *http.Request) {
+		http.SetCookie(w, &http.Cookie{Name: "session", Value: "42"})
+	})
+	mux.HandleFunc("/get", func(w http.ResponseWriter, r *http.Request) {
+		c, err := r.Cookie("session")
+		if err != nil {
+			http.Error(w, "no cookie", http.StatusUnauthorized)
+			return
+		}
+		io.WriteString(w, c.Value)
+	})
+	srv := newServer(t, mux, false)
+	run(t, func(ctx context.Context) error {
+		jar, _ := cookiejar.New(nil)
+		s := &aiohttp.Session{Jar: jar}
+		resp, err := s.Get(ctx, srv.URL+"/get")
+		if err != nil {
+			return err
+		}
+		var se *aiohttp.StatusError
+		if err := resp.CheckStatus(); !errors.As(err, &se) || se.StatusCode != http.StatusUnauthorized {
+			t.Errorf("CheckStatus before the cookie: %v", err)
+		}
+		resp.Close()
+		if _, err := get(ctx, s, srv.URL+"/set"); err != nil {
+			return err
+		}
+		if text, err := get(ctx, s, srv.URL+"/get"); text != "42" || err != nil {
+			t.Errorf("with the cookie: %q %v", text, err)
+		}
+		s.Close()
+		if _, err := s.Get(ctx, srv.URL+"/get"); !errors.Is(err, aiohttp.ErrSessionClosed) {
+			t.Errorf("after Close: %v", err)
+		}
+		return nil
+	})
+}
