@@ -251,6 +251,12 @@ func accept(fd int) (int, unix.Sockaddr, error) {
 		unix.Close(nfd)
 		return -1, nil, err
 	}
+	switch sa.(type) {
+	case *unix.SockaddrInet4, *unix.SockaddrInet6:
+		// As Go's net and asyncio do: small writes go out at once rather
+		// than wait for the ACK of the previous ones (Nagle).
+		unix.SetsockoptInt(nfd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	}
 	return nfd, sa, nil
 }
 
