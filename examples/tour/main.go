@@ -10,20 +10,24 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"iter"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiodebug"
+	"github.com/aio-go/aio/aiohttp"
 	"github.com/aio-go/aio/aionet"
 	"github.com/aio-go/aio/gen"
 )
@@ -53,6 +57,7 @@ var chapters = []chapter{
 	{"async-for", "async for: an async generator, aiter and anext", asyncFor, nil},
 	{"to-thread", "Running synchronous code: asyncio.to_thread", toThread, nil},
 	{"io", "Asynchronous I/O: a server and its clients on loopback", loopbackIO, nil},
+	{"aiohttp", "aiohttp: a client session fetching pages", fetchPages, nil},
 	{"timeline", "Debugging asyncio: a timeline picture and a task tree", nil, timeline},
 }
 
@@ -65,6 +70,7 @@ func main() {
 	real := flag.Bool("real", false, "run on the real clock instead of a virtual one")
 	only := flag.String("chapter", "", "run only this chapter (see -list)")
 	list := flag.Bool("list", false, "list the chapters")
+	flag.StringVar(&pageURL, "url", "", "the page the aiohttp chapter fetches first (default: one served on loopback)")
 	flag.Parse()
 	if *list {
 		for _, c := range chapters {
@@ -615,6 +621,75 @@ func loopbackIO(ctx context.Context) error {
 	}
 	say(ctx, "three requests of 1 s each, served together")
 	return err
+}
+
+// pageURL is the page the aiohttp chapter fetches first; empty: its own.
+var pageURL string
+
+// fetchPages is the lecture's aiohttp example: a session, a GET, the start
+// of the text. The pages come from an HTTP server on the same loop (net/http
+// parses its requests, aio serves them), each taking a second to answer;
+// three fetched together take one second.
+func fetchPages(ctx context.Context) error {
+	srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+		conn := s.Conn()
+		br := bufio.NewReader(conn)
+		for {
+			req, err := http.ReadRequest(br)
+			if err != nil {
+				return nil // the client closed its kept connection
+			}
+			if err := aio.Sleep(ctx, time.Second); err != nil { // a slow site
+				return err
+			}
+			page := "<!doctype html><html lang=\"en\"><head><title>page " + req.URL.Path + "</title></head><body>...</body></html>"
+			resp := &http.Response{StatusCode: 200, ProtoMajor: 1, ProtoMinor: 1, Request: req,
+				Header:        http.Header{"Content-Type": {"text/html; charset=utf-8"}},
+				ContentLength: int64(len(page)), Body: io.NopCloser(strings.NewReader(page))}
+			if err := resp.Write(conn); err != nil {
+				return err
+			}
+		}
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	site := "http://" + srv.Addr().String()
+	first := pageURL
+	if first == "" {
+		first = site + "/"
+	}
+
+	session := &aiohttp.Session{} // async with aiohttp.ClientSession() as session:
+	defer session.Close()
+	resp, err := session.Get(ctx, first) //     async with session.get(url) as resp:
+	if err != nil {
+		return err
+	}
+	text, err := resp.Text(ctx) //             text = await resp.text()
+	if err != nil {
+		return err
+	}
+	say(ctx, "%s %s ...", resp.Status, text[:min(70, len(text))])
+
+	pages := make([]*aio.Task[string], 3)
+	for i := range pages {
+		pages[i] = aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+			resp, err := session.Get(ctx, fmt.Sprintf("%s/%d", site, i+1))
+			if err != nil {
+				return "", err
+			}
+			text, err := resp.Text(ctx)
+			return text[strings.Index(text, "<title>")+7 : strings.Index(text, "</title>")], err
+		})
+	}
+	titles, err := aio.Gather(ctx, pages[0], pages[1], pages[2])
+	if err != nil {
+		return err
+	}
+	say(ctx, "fetched %q together: three pages of 1 s each", titles)
+	return nil
 }
 
 // ---- Debugging ----
