@@ -4,6 +4,8 @@
 //	go run ./examples/tour            # every chapter, on a virtual clock
 //	go run ./examples/tour -real      # on the real clock (takes about 40 s)
 //	go run ./examples/tour -chapter gather
+//	go run ./examples/tour -chapter aiohttp -url https://www.google.com/
+//	go run ./examples/tour -chapter motor -mongo mongodb://localhost:27017/
 //
 // Each line is stamped with the time elapsed on the loop's clock, in place of
 // the lecture's time.strftime('%X').
@@ -28,8 +30,12 @@ import (
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiodebug"
 	"github.com/aio-go/aio/aiohttp"
+	"github.com/aio-go/aio/aiomongo"
+	"github.com/aio-go/aio/aiomongo/embedded"
 	"github.com/aio-go/aio/aionet"
 	"github.com/aio-go/aio/gen"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // chapter is one section of the lecture. run is main's body under aio.Run;
@@ -58,6 +64,7 @@ var chapters = []chapter{
 	{"to-thread", "Running synchronous code: asyncio.to_thread", toThread, nil},
 	{"io", "Asynchronous I/O: a server and its clients on loopback", loopbackIO, nil},
 	{"aiohttp", "aiohttp: a client session fetching pages", fetchPages, nil},
+	{"motor", "Motor: MongoDB from tasks (on an embedded server)", motor, nil},
 	{"timeline", "Debugging asyncio: a timeline picture and a task tree", nil, timeline},
 }
 
@@ -71,6 +78,7 @@ func main() {
 	only := flag.String("chapter", "", "run only this chapter (see -list)")
 	list := flag.Bool("list", false, "list the chapters")
 	flag.StringVar(&pageURL, "url", "", "the page the aiohttp chapter fetches first (default: one served on loopback)")
+	flag.StringVar(&mongoURI, "mongo", "", "the MongoDB the motor chapter uses, mongodb://... (default: an embedded server)")
 	flag.Parse()
 	if *list {
 		for _, c := range chapters {
@@ -690,6 +698,62 @@ func fetchPages(ctx context.Context) error {
 	}
 	say(ctx, "fetched %q together: three pages of 1 s each", titles)
 	return nil
+}
+
+// mongoURI is the server the motor chapter uses; empty: an embedded one.
+var mongoURI string
+
+// motor is the lecture's Motor example: insert_one, then async for over
+// find. The driver's calls run on the loop's threads, as Motor runs
+// PyMongo's; the tasks await them. Without -mongo, an embedded server
+// (FerretDB on SQLite, in the process) stands in for MongoDB.
+func motor(ctx context.Context) error {
+	uri := mongoURI
+	if uri == "" {
+		srv, err := embedded.Start(nil)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		uri = srv.URI()
+	}
+	client, err := aiomongo.NewClient(uri) // client = AsyncIOMotorClient('localhost', 27017)
+	if err != nil {
+		return err
+	}
+	defer client.Disconnect(context.WithoutCancel(ctx))
+	coll := client.Database("test_database").Collection("test_collection")
+	defer coll.Drop(context.WithoutCancel(ctx))
+
+	// await client.test_database.test_collection.insert_one({'key': 'value'})
+	if _, err := coll.InsertOne(ctx, bson.M{"key": "value"}); err != nil {
+		return err
+	}
+	// async for document in ....find({'key': 'value'}): print(document)
+	noID := options.Find().SetProjection(bson.M{"_id": 0}) // the _id differs at every run
+	for doc, err := range coll.Find(ctx, bson.M{"key": "value"}, noID).Docs(ctx) {
+		if err != nil {
+			return err
+		}
+		say(ctx, "%s", doc)
+	}
+
+	// Ten tasks insert at once; the loop serves them all while the driver works.
+	err = aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+		for i := range 10 {
+			g.Go(func(ctx context.Context) error {
+				_, err := coll.InsertOne(ctx, bson.M{"key": "many", "n": i})
+				return err
+			})
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	n, err := coll.CountDocuments(ctx, bson.M{"key": "many"})
+	say(ctx, "ten tasks inserted %d documents", n)
+	return err
 }
 
 // ---- Debugging ----

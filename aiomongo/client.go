@@ -1,0 +1,81 @@
+package aiomongo
+
+import (
+	"context"
+
+	"github.com/aio-go/aio"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
+)
+
+// Client is a connection pool to a MongoDB deployment (Motor's
+// AsyncIOMotorClient). It may be shared by the tasks of any number of loops.
+type Client struct{ c *mongo.Client }
+
+// NewClient makes a client for uri (mongodb:// or mongodb+srv://), with
+// opts applied after the URI. It does no I/O: the driver connects in the
+// background, and the first operation waits for a server (Ping checks one
+// is there).
+func NewClient(uri string, opts ...*options.ClientOptions) (*Client, error) {
+	c, err := mongo.Connect(append([]*options.ClientOptions{options.Client().ApplyURI(uri)}, opts...)...)
+	if err != nil {
+		return nil, err
+	}
+	return &Client{c}, nil
+}
+
+// Ping waits until a server answers (the primary's, by default).
+func (c *Client) Ping(ctx context.Context) error {
+	return run(ctx, func(ctx context.Context) error { return c.c.Ping(ctx, readpref.Primary()) })
+}
+
+// ListDatabaseNames returns the names of the databases that match filter.
+func (c *Client) ListDatabaseNames(ctx context.Context, filter any) ([]string, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) ([]string, error) { return c.c.ListDatabaseNames(ctx, filter) })
+}
+
+// Disconnect closes the client's connections and stops its monitoring.
+func (c *Client) Disconnect(ctx context.Context) error {
+	return run(ctx, c.c.Disconnect)
+}
+
+// Database returns the database of that name (no I/O).
+func (c *Client) Database(name string) *Database {
+	return &Database{c.c.Database(name)}
+}
+
+// Driver returns the driver's client.
+func (c *Client) Driver() *mongo.Client { return c.c }
+
+// Database is a database of a deployment (Motor's AsyncIOMotorDatabase).
+type Database struct{ db *mongo.Database }
+
+// Collection returns the collection of that name (no I/O).
+func (d *Database) Collection(name string) *Collection {
+	return &Collection{d.db.Collection(name)}
+}
+
+// RunCommand runs a database command and returns the server's reply.
+func (d *Database) RunCommand(ctx context.Context, cmd any) (bson.Raw, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (bson.Raw, error) { return d.db.RunCommand(ctx, cmd).Raw() })
+}
+
+// ListCollectionNames returns the names of the collections that match
+// filter.
+func (d *Database) ListCollectionNames(ctx context.Context, filter any) ([]string, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) ([]string, error) { return d.db.ListCollectionNames(ctx, filter) })
+}
+
+// Drop drops the database.
+func (d *Database) Drop(ctx context.Context) error { return run(ctx, d.db.Drop) }
+
+// Driver returns the driver's database.
+func (d *Database) Driver() *mongo.Database { return d.db }
+
+// run runs fn on the loop's thread pool.
+func run(ctx context.Context, fn func(context.Context) error) error {
+	_, err := aio.ToThread(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
+	return err
+}

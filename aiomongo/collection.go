@@ -1,0 +1,92 @@
+package aiomongo
+
+import (
+	"context"
+
+	"github.com/aio-go/aio"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// Collection is a collection of documents (Motor's
+// AsyncIOMotorCollection). Its methods are the driver's, each awaited by the
+// calling task; documents, filters and updates are anything the driver takes
+// (bson.M, bson.D, structs with bson tags).
+type Collection struct{ c *mongo.Collection }
+
+// InsertOne inserts doc and returns its _id in the result.
+func (c *Collection) InsertOne(ctx context.Context, doc any, opts ...options.Lister[options.InsertOneOptions]) (*mongo.InsertOneResult, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.InsertOneResult, error) { return c.c.InsertOne(ctx, doc, opts...) })
+}
+
+// InsertMany inserts docs, a slice.
+func (c *Collection) InsertMany(ctx context.Context, docs any, opts ...options.Lister[options.InsertManyOptions]) (*mongo.InsertManyResult, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.InsertManyResult, error) { return c.c.InsertMany(ctx, docs, opts...) })
+}
+
+// FindOne decodes into v the first document that matches filter. It
+// returns mongo.ErrNoDocuments if none does.
+func (c *Collection) FindOne(ctx context.Context, filter, v any, opts ...options.Lister[options.FindOneOptions]) error {
+	return run(ctx, func(ctx context.Context) error { return c.c.FindOne(ctx, filter, opts...).Decode(v) })
+}
+
+// Find returns a cursor over the documents that match filter (Motor's
+// find). It does no I/O until the cursor is read.
+func (c *Collection) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) *Cursor {
+	return &Cursor{open: func(ctx context.Context) (*mongo.Cursor, error) { return c.c.Find(ctx, filter, opts...) }}
+}
+
+// Aggregate returns a cursor over the results of an aggregation pipeline.
+// It does no I/O until the cursor is read.
+func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...options.Lister[options.AggregateOptions]) *Cursor {
+	return &Cursor{open: func(ctx context.Context) (*mongo.Cursor, error) { return c.c.Aggregate(ctx, pipeline, opts...) }}
+}
+
+// UpdateOne applies update to the first document that matches filter.
+func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
+		return c.c.UpdateOne(ctx, filter, update, opts...)
+	})
+}
+
+// UpdateMany applies update to every document that matches filter.
+func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateManyOptions]) (*mongo.UpdateResult, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
+		return c.c.UpdateMany(ctx, filter, update, opts...)
+	})
+}
+
+// ReplaceOne replaces the first document that matches filter.
+func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, opts ...options.Lister[options.ReplaceOptions]) (*mongo.UpdateResult, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
+		return c.c.ReplaceOne(ctx, filter, replacement, opts...)
+	})
+}
+
+// DeleteOne deletes the first document that matches filter.
+func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.Lister[options.DeleteOneOptions]) (*mongo.DeleteResult, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.DeleteResult, error) { return c.c.DeleteOne(ctx, filter, opts...) })
+}
+
+// DeleteMany deletes every document that matches filter.
+func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options.Lister[options.DeleteManyOptions]) (*mongo.DeleteResult, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.DeleteResult, error) { return c.c.DeleteMany(ctx, filter, opts...) })
+}
+
+// CountDocuments counts the documents that match filter.
+func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (int64, error) { return c.c.CountDocuments(ctx, filter, opts...) })
+}
+
+// CreateIndex creates an index and returns its name.
+func (c *Collection) CreateIndex(ctx context.Context, model mongo.IndexModel, opts ...options.Lister[options.CreateIndexesOptions]) (string, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (string, error) { return c.c.Indexes().CreateOne(ctx, model, opts...) })
+}
+
+// Drop drops the collection.
+func (c *Collection) Drop(ctx context.Context) error {
+	return run(ctx, func(ctx context.Context) error { return c.c.Drop(ctx) })
+}
+
+// Driver returns the driver's collection.
+func (c *Collection) Driver() *mongo.Collection { return c.c }

@@ -1,0 +1,124 @@
+package aiomongo
+
+import (
+	"context"
+	"errors"
+	"iter"
+	"sync"
+
+	"github.com/aio-go/aio"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+)
+
+// Cursor reads the results of a query (Motor's AsyncIOMotorCursor): range
+// over Docs (async for), or take them All (to_list). The documents of the
+// batch in hand are read on the loop; fetching the next batch goes to a
+// thread. A cursor belongs to one task at a time.
+type Cursor struct {
+	open func(context.Context) (*mongo.Cursor, error)
+
+	// mu is held by whatever uses cur: a thread fetching a batch, or the
+	// loop reading the batch in hand. A thread whose await was cancelled
+	// keeps it until the driver returns.
+	mu  sync.Mutex
+	cur *mongo.Cursor
+	err error
+}
+
+var errCursorDone = errors.New("aiomongo: cursor was read to its end or closed")
+
+// start opens the query on a thread, once.
+func (c *Cursor) start(ctx context.Context) error {
+	if c.cur != nil || c.err != nil {
+		return c.err
+	}
+	cur, err := aio.ToThread(ctx, func(ctx context.Context) (*mongo.Cursor, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.open(ctx)
+	})
+	if err != nil {
+		c.err = err
+		return err
+	}
+	c.cur = cur
+	return nil
+}
+
+// next moves to the next document: on the loop while the batch in hand
+// lasts, on a thread to fetch the next one.
+func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
+	if c.mu.TryLock() {
+		if c.cur.RemainingBatchLength() > 0 && c.cur.Next(ctx) {
+			doc := c.cur.Current
+			c.mu.Unlock()
+			return doc, nil
+		}
+		c.mu.Unlock()
+	}
+	return aio.ToThread(ctx, func(ctx context.Context) (bson.Raw, error) {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if c.cur.Next(ctx) {
+			return c.cur.Current, nil
+		}
+		if err := c.cur.Err(); err != nil {
+			return nil, err
+		}
+		return nil, errCursorDone
+	})
+}
+
+// Docs returns the documents one by one, each valid until the next (copy
+// it, or Unmarshal it, to keep it). The iteration ends at the last document
+// or at the first error, which it yields; breaking out of it closes the
+// cursor. A Cursor is read once.
+func (c *Cursor) Docs(ctx context.Context) iter.Seq2[bson.Raw, error] {
+	return func(yield func(bson.Raw, error) bool) {
+		if err := c.start(ctx); err != nil {
+			yield(nil, err)
+			return
+		}
+		defer c.Close(context.WithoutCancel(ctx))
+		for {
+			doc, err := c.next(ctx)
+			if err == errCursorDone {
+				return
+			}
+			if !yield(doc, err) || err != nil {
+				return
+			}
+		}
+	}
+}
+
+// All decodes every remaining document into results, a pointer to a slice,
+// and closes the cursor (Motor's to_list(None)).
+func (c *Cursor) All(ctx context.Context, results any) error {
+	if err := c.start(ctx); err != nil {
+		return err
+	}
+	return run(ctx, func(ctx context.Context) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.cur.All(ctx, results)
+	})
+}
+
+// Close closes the cursor, telling the server if it holds more results.
+// It waits for a fetch still running on a thread for an await that was
+// cancelled.
+func (c *Cursor) Close(ctx context.Context) error {
+	if c.cur == nil {
+		if c.err == nil {
+			c.err = errCursorDone
+		}
+		return nil
+	}
+	return run(ctx, func(ctx context.Context) error {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		return c.cur.Close(ctx)
+	})
+}

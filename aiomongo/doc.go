@@ -1,0 +1,26 @@
+// Package aiomongo is a MongoDB client for tasks (Motor's
+// AsyncIOMotorClient). It runs the official Go driver's operations on the
+// loop's thread pool (aio.ToThread), as Motor runs PyMongo's on threads: a
+// task waiting for the database frees the loop for the others, and the
+// driver keeps its own connection pool, server monitoring, retries, sessions
+// and BSON handling (go.mongodb.org/mongo-driver/v2), none of it rewritten.
+//
+//	client, err := aiomongo.NewClient("mongodb://localhost:27017")
+//	coll := client.Database("test_database").Collection("test_collection")
+//	_, err = coll.InsertOne(ctx, bson.M{"key": "value"})
+//	for doc, err := range coll.Find(ctx, bson.M{"key": "value"}).Docs(ctx) {
+//		fmt.Println(doc)
+//	}
+//
+// Every method that talks to the server takes a context and may be called
+// from any task; cancelling the task cancels the driver's operation too (it
+// is given a context cancelled with the await). A cursor walks the batch it
+// holds on the loop itself and goes to a thread only to fetch the next one.
+// What this package does not wrap is one call away: Driver returns the
+// driver's own client, database or collection, whose methods a task runs
+// with aio.ToThread.
+//
+// Package embedded starts a MongoDB-compatible server in the process, for
+// demos and tests. This module holds the heavy dependencies so that users of
+// aio's core never download them.
+package aiomongo

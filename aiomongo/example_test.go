@@ -1,0 +1,48 @@
+package aiomongo_test
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiomongo"
+	"github.com/aio-go/aio/aiomongo/embedded"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// The lecture's Motor example, on an embedded server.
+func Example() {
+	srv, err := embedded.Start(nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer srv.Close()
+
+	err = aio.Run(context.Background(), func(ctx context.Context) error {
+		client, err := aiomongo.NewClient(srv.URI()) // AsyncIOMotorClient('localhost', 27017)
+		if err != nil {
+			return err
+		}
+		defer client.Disconnect(ctx)
+		coll := client.Database("test_database").Collection("test_collection")
+
+		if _, err := coll.InsertOne(ctx, bson.M{"key": "value"}); err != nil { // await ....insert_one({'key': 'value'})
+			return err
+		}
+		noID := options.Find().SetProjection(bson.M{"_id": 0})
+		for doc, err := range coll.Find(ctx, bson.M{"key": "value"}, noID).Docs(ctx) { // async for document in ....find(...)
+			if err != nil {
+				return err
+			}
+			fmt.Println(doc)
+		}
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// {"key": "value"}
+}
