@@ -34,6 +34,7 @@ type body struct {
 
 func newResponse(c *conn, ctx context.Context, req *http.Request, hr *http.Response, askedGzip bool) *Response {
 	b := &body{c: c, ctx: ctx, raw: hr.Body, keep: !hr.Close && !req.Close}
+	empty := hr.Body == http.NoBody || hr.ContentLength == 0 // HEAD, 204, 304, or a length of 0
 	if askedGzip && strings.EqualFold(hr.Header.Get("Content-Encoding"), "gzip") {
 		// The session asked for gzip, so it decodes it, as net/http does.
 		b.gz = true
@@ -46,7 +47,7 @@ func newResponse(c *conn, ctx context.Context, req *http.Request, hr *http.Respo
 	r := &Response{Response: hr, b: b}
 	if hr.StatusCode == http.StatusSwitchingProtocols {
 		b.keep = false
-	} else if hr.ContentLength == 0 && !b.gz {
+	} else if empty {
 		b.finish(io.EOF) // nothing to read: the connection is free at once
 	}
 	return r

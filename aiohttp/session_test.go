@@ -127,8 +127,13 @@ func TestKeepAliveAndLimits(t *testing.T) {
 						return fmt.Errorf("sequential GET %d: %q %v", i, body, err)
 					}
 				}
+				for range 2 { // a body-less response frees its connection unread
+					if resp, err := s.Head(ctx, srv.URL+"/head"); err != nil || resp.StatusCode != 200 {
+						return fmt.Errorf("HEAD: %v %v", resp, err)
+					}
+				}
 				if n := srv.conns.Load(); n != 1 {
-					t.Errorf("5 sequential requests used %d connections; want 1", n)
+					t.Errorf("5 sequential GETs and 2 HEADs used %d connections; want 1", n)
 				}
 				var tasks []aio.Awaitable[string]
 				for i := range 6 {
