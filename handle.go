@@ -153,10 +153,15 @@ type ring struct {
 	buf        []readyItem
 	head, size int
 	high       int // the most items held since the ring was last empty
+	quiet      int // drains in a row that used under a quarter of the room
 }
 
-// ringKeep is the capacity a ring keeps however idle it gets.
-const ringKeep = 1024
+// ringKeep is the capacity a ring keeps however idle it gets; ringQuiet is
+// how many quiet drains in a row halve a larger one.
+const (
+	ringKeep  = 1024
+	ringQuiet = 64
+)
 
 func (r *ring) push(it readyItem) {
 	if r.size == len(r.buf) {
@@ -190,10 +195,15 @@ func (r *ring) pop() readyItem {
 	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.size--
 	if r.size == 0 {
-		// A burst does not hold its memory for ever: a ring emptied after
-		// using under a quarter of its room since last empty halves.
+		// A burst does not hold its memory for ever: a ring that drained
+		// ringQuiet times in a row using under a quarter of its room halves.
+		// A loop that bursts now and then keeps its room.
 		if len(r.buf) > ringKeep && r.high < len(r.buf)/4 {
-			r.buf = make([]readyItem, len(r.buf)/2)
+			if r.quiet++; r.quiet == ringQuiet {
+				r.buf, r.quiet = make([]readyItem, len(r.buf)/2), 0
+			}
+		} else {
+			r.quiet = 0
 		}
 		r.head, r.high = 0, 0
 	}

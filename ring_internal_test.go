@@ -28,12 +28,19 @@ func TestRingShrinksAfterBurst(t *testing.T) {
 	if big < 100_000 {
 		t.Fatalf("ring of %d for 100,000 items", big)
 	}
-	for range 20 { // quiet passes: a few items each
+	for range ringQuiet - 1 { // a few quiet passes between bursts keep the room
+		push(3)
+		popAll()
+	}
+	if len(r.buf) != big {
+		t.Errorf("%d quiet passes shrank the ring from %d to %d slots", ringQuiet-1, big, len(r.buf))
+	}
+	for range 10 * ringQuiet { // a loop gone quiet gives it back
 		push(3)
 		popAll()
 	}
 	if len(r.buf) != ringKeep {
-		t.Errorf("after the burst and 20 quiet passes the ring holds %d slots; want %d", len(r.buf), ringKeep)
+		t.Errorf("after the burst and many quiet passes the ring holds %d slots; want %d", len(r.buf), ringKeep)
 	}
 	push(5000) // steady passes of 5,000 keep their room
 	popAll()
