@@ -152,12 +152,11 @@ type readyItem struct {
 type ring struct {
 	buf        []readyItem
 	head, size int
-	high       int // the most items held since the ring was last empty
-	quiet      int // drains in a row that used under a quarter of the room
+	quiet      int // passes in a row that used under a quarter of the room
 }
 
 // ringKeep is the capacity a ring keeps however idle it gets; ringQuiet is
-// how many quiet drains in a row halve a larger one.
+// how many quiet passes in a row halve a larger one.
 const (
 	ringKeep  = 1024
 	ringQuiet = 64
@@ -169,7 +168,6 @@ func (r *ring) push(it readyItem) {
 	}
 	r.buf[(r.head+r.size)&(len(r.buf)-1)] = it
 	r.size++
-	r.high = max(r.high, r.size)
 }
 
 // shuffle puts the queued items in a random order.
@@ -194,27 +192,33 @@ func (r *ring) pop() readyItem {
 	r.buf[r.head] = readyItem{}
 	r.head = (r.head + 1) & (len(r.buf) - 1)
 	r.size--
-	if r.size == 0 {
-		// A burst does not hold its memory for ever: a ring that drained
-		// ringQuiet times in a row using under a quarter of its room halves.
-		// A loop that bursts now and then keeps its room.
-		if len(r.buf) > ringKeep && r.high < len(r.buf)/4 {
-			if r.quiet++; r.quiet == ringQuiet {
-				r.buf, r.quiet = make([]readyItem, len(r.buf)/2), 0
-			}
-		} else {
-			r.quiet = 0
-		}
-		r.head, r.high = 0, 0
-	}
 	return it
 }
 
-func (r *ring) grow() {
-	n := len(r.buf) * 2
-	if n == 0 {
-		n = 64
+// settle is told, once a pass, how many items the pass began with. A burst
+// does not hold its memory for ever: a ring that stayed under a quarter full
+// for ringQuiet passes in a row halves, while a loop that bursts now and then
+// keeps its room. push and pop pay nothing for it.
+func (r *ring) settle(pass int) {
+	if len(r.buf) <= ringKeep {
+		return
 	}
+	if max(pass, r.size) >= len(r.buf)/4 {
+		r.quiet = 0
+		return
+	}
+	if r.quiet++; r.quiet == ringQuiet {
+		r.quiet = 0
+		r.resize(len(r.buf) / 2)
+	}
+}
+
+func (r *ring) grow() {
+	r.resize(max(64, 2*len(r.buf)))
+}
+
+// resize moves the items to a buffer of n slots, a power of two.
+func (r *ring) resize(n int) {
 	buf := make([]readyItem, n)
 	for i := 0; i < r.size; i++ {
 		buf[i] = r.buf[(r.head+i)&(len(r.buf)-1)]

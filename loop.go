@@ -33,6 +33,7 @@ type Loop struct {
 	current    *task         // the task running now
 	passLeft   int           // items of the current pass not run yet
 	passes     uint32        // passes run, to hand the Go scheduler a turn now and then
+	lastTurn   time.Time     // when the loop last did
 	tasks      *task         // live tasks (list via prevAll/nextAll)
 	foreign    []foreignWait // tasks parked with contexts the loop does not own
 	foreignGen uint64
@@ -333,10 +334,14 @@ func (l *Loop) runOnce() {
 	// A busy loop never parks: to the Go scheduler it is one goroutine that
 	// runs for ever, which sysmon preempts every 10 ms, taking the processor
 	// away if the loop is in a system call at that moment (a thread hand-off
-	// and a burst of context switches each time). A turn given now and then,
-	// well inside that 10 ms, keeps the scheduler's view current.
+	// and a burst of context switches each time). A turn given every 2 ms,
+	// well inside those 10 ms, keeps the scheduler's view current; the clock
+	// is read only every 256 passes, and a turn costs microseconds.
 	if l.passes++; l.passes%256 == 0 {
-		runtime.Gosched()
+		if now := time.Now(); now.Sub(l.lastTurn) >= 2*time.Millisecond {
+			runtime.Gosched()
+			l.lastTurn = now
+		}
 	}
 	if l.hasPending.Load() {
 		l.drainPending()
@@ -360,6 +365,7 @@ func (l *Loop) runOnce() {
 	if l.shuffle != nil && l.ready.size > 1 {
 		l.ready.shuffle(l.shuffle)
 	}
+	l.ready.settle(l.ready.size)
 	for l.passLeft = l.ready.size; l.passLeft > 0; {
 		l.passLeft--
 		it := l.ready.pop()

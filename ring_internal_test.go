@@ -14,7 +14,8 @@ func TestRingShrinksAfterBurst(t *testing.T) {
 			next++
 		}
 	}
-	popAll := func() {
+	popAll := func() { // one pass
+		r.settle(r.size)
 		for r.size > 0 {
 			if it := r.pop(); it.h != &h[want%3] {
 				t.Fatalf("item %d out of order", want)
