@@ -14,8 +14,6 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
-	"os"
-	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -24,35 +22,18 @@ import (
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiohttp"
+	"github.com/aio-go/aio/aiotest"
 )
 
 // run runs main on a fresh loop with the real clock, and checks that no
 // goroutine and no descriptor is left once it and the servers are closed.
 func run(t *testing.T, main func(ctx context.Context) error, opts ...aio.Option) {
 	t.Helper()
-	fds, goroutines := openFDs(), runtime.NumGoroutine()
+	defer aiotest.CheckLeaks(t)()
 	opts = append([]aio.Option{aio.WithInterrupt(false)}, opts...)
 	if err := aio.Run(context.Background(), main, opts...); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > goroutines || (fds >= 0 && openFDs() > fds) {
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Logf("%s", buf[:runtime.Stack(buf, true)])
-			t.Fatalf("left behind: %d goroutines (had %d), %d descriptors (had %d)",
-				runtime.NumGoroutine(), goroutines, openFDs(), fds)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-func openFDs() int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(entries)
 }
 
 // server is an httptest server that counts the connections it accepts.

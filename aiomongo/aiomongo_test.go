@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiomongo"
 	"github.com/aio-go/aio/aiomongo/embedded"
+	"github.com/aio-go/aio/aiotest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -38,17 +38,7 @@ func TestMain(m *testing.M) {
 // client, the loop or its threads is left.
 func run(t *testing.T, body func(ctx context.Context, db *aiomongo.Database) error) {
 	t.Helper()
-	goroutines := runtime.NumGoroutine()
-	defer func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > goroutines {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				t.Fatalf("%d goroutines left behind:\n%s", runtime.NumGoroutine()-goroutines, buf[:runtime.Stack(buf, true)])
-			}
-			time.Sleep(time.Millisecond)
-		}
-	}()
+	defer aiotest.CheckLeaks(t)()
 	err := aio.Run(context.Background(), func(ctx context.Context) error {
 		client, err := aiomongo.NewClient(uri)
 		if err != nil {

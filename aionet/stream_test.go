@@ -14,7 +14,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -22,34 +21,17 @@ import (
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aionet"
+	"github.com/aio-go/aio/aiotest"
 )
 
 // run runs main on a fresh loop and checks that no descriptor and no
 // goroutine is left once it is closed.
 func run(t *testing.T, main func(ctx context.Context) error, opts ...aio.Option) {
 	t.Helper()
-	fds := openFDs()
-	goroutines := runtime.NumGoroutine()
+	defer aiotest.CheckLeaks(t)()
 	if err := aio.Run(context.Background(), main, opts...); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for runtime.NumGoroutine() > goroutines || (fds >= 0 && openFDs() > fds) {
-		if time.Now().After(deadline) {
-			t.Fatalf("left behind: %d goroutines (had %d), %d descriptors (had %d)",
-				runtime.NumGoroutine(), goroutines, openFDs(), fds)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
-// openFDs counts the process's open descriptors (Linux), or -1.
-func openFDs() int {
-	entries, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		return -1
-	}
-	return len(entries)
 }
 
 // echo is a connection handler that sends back what it reads.
@@ -536,6 +518,16 @@ func TestConnWithStandardLibrary(t *testing.T) {
 	})
 }
 
+// openFDs counts the process's open descriptors (Linux), or -1.
+func openFDs() int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		return -1
+	}
+	return len(entries)
+}
+
+// Close closes what the loop's tasks left open, before it returns.
 func TestLoopCloseClosesDescriptors(t *testing.T) {
 	fds := openFDs()
 	l := aio.NewLoop()

@@ -73,7 +73,7 @@ func FindSeed(n int, body func(ctx context.Context) error, opts ...aio.Option) (
 
 // check runs body and looks for what it left behind.
 func check(body func(ctx context.Context) error, opts ...aio.Option) error {
-	goroutines, fds := runtime.NumGoroutine(), openFDs()
+	leaks := leakCheck()
 	opts = append([]aio.Option{aio.WithClock(aio.NewVirtualClock(time.Time{})), aio.WithInterrupt(false)}, opts...)
 	var pending []string
 	err := aio.Run(context.Background(), func(ctx context.Context) error {
@@ -92,18 +92,49 @@ func check(body func(ctx context.Context) error, opts ...aio.Option) error {
 	if len(pending) > 0 {
 		errs = append(errs, fmt.Errorf("aiotest: tasks left pending: %s", strings.Join(pending, ", ")))
 	}
-	deadline := time.Now().Add(5 * time.Second) // for goroutines on their way out
-	for runtime.NumGoroutine() > goroutines {
-		if time.Now().After(deadline) {
-			errs = append(errs, fmt.Errorf("aiotest: %d goroutines left running", runtime.NumGoroutine()-goroutines))
-			break
+	return errors.Join(append(errs, leaks())...)
+}
+
+// CheckLeaks notes the goroutines running and the descriptors open now, and
+// returns a function that fails t if more are left when it is called: a
+// check for code that runs loops on the real clock, which Run does not.
+// Goroutines on their way out get up to 5 seconds, descriptors 1 more.
+//
+//	defer aiotest.CheckLeaks(t)()
+func CheckLeaks(t testing.TB) func() {
+	t.Helper()
+	leaks := leakCheck()
+	return func() {
+		t.Helper()
+		if err := leaks(); err != nil {
+			t.Error(err)
 		}
-		time.Sleep(time.Millisecond)
 	}
-	if n := openFDs(); fds >= 0 && n > fds {
-		errs = append(errs, fmt.Errorf("aiotest: %d descriptors left open", n-fds))
+}
+
+// leakCheck notes the goroutines and descriptors there are now, and returns
+// a function that reports any more.
+func leakCheck() func() error {
+	goroutines, fds := runtime.NumGoroutine(), openFDs()
+	return func() error {
+		deadline := time.Now().Add(5 * time.Second) // for goroutines on their way out
+		for runtime.NumGoroutine() > goroutines {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				return fmt.Errorf("aiotest: %d goroutines left running:\n%s",
+					runtime.NumGoroutine()-goroutines, buf[:runtime.Stack(buf, true)])
+			}
+			time.Sleep(time.Millisecond)
+		}
+		deadline = time.Now().Add(time.Second) // for descriptors their goroutines close
+		for n := openFDs(); fds >= 0 && n > fds; n = openFDs() {
+			if time.Now().After(deadline) {
+				return fmt.Errorf("aiotest: %d descriptors left open", n-fds)
+			}
+			time.Sleep(time.Millisecond)
+		}
+		return nil
 	}
-	return errors.Join(errs...)
 }
 
 // openFDs counts the process's open descriptors (Linux), or -1.

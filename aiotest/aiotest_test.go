@@ -5,6 +5,7 @@ package aiotest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"os/signal"
 	"strings"
@@ -113,5 +114,37 @@ func TestVirtualClock(t *testing.T) {
 	})
 	if time.Since(start) > 10*time.Second {
 		t.Fatal("the clock did not jump")
+	}
+}
+
+// recorder is a testing.TB that notes failures instead of failing.
+type recorder struct {
+	testing.TB
+	errors []string
+}
+
+func (r *recorder) Helper()           {}
+func (r *recorder) Error(args ...any) { r.errors = append(r.errors, fmt.Sprint(args...)) }
+
+func TestCheckLeaks(t *testing.T) {
+	r := &recorder{TB: t}
+	check := aiotest.CheckLeaks(r)
+	stop := make(chan struct{})
+	for range 10 { // ten, so that goroutines of earlier tests ending meanwhile cannot hide them
+		go func() { <-stop }()
+	}
+	check() // waits 5 s for them, then reports them
+	close(stop)
+	if len(r.errors) != 1 || !strings.Contains(r.errors[0], "goroutines left running") {
+		t.Errorf("goroutines left running: %q", r.errors)
+	}
+	r.errors = nil
+	check = aiotest.CheckLeaks(r)
+	done := make(chan struct{})
+	go func() { close(done) }()
+	<-done
+	check()
+	if len(r.errors) != 0 {
+		t.Errorf("nothing left: %q", r.errors)
 	}
 }
