@@ -18,9 +18,15 @@ import (
 // host is the pool of one scheme, host and port.
 type host struct {
 	key     string
-	idle    []*conn // kept connections, the most recently used last
-	open    int     // connections open, busy or idle
-	waiters []*aio.Future[*conn]
+	idle    []*conn  // kept connections, the most recently used last
+	open    int      // connections open, busy or idle
+	waiters []waiter // requests waiting because the host has all its places
+}
+
+// waiter is a request waiting in line for a connection to host h.
+type waiter struct {
+	f *aio.Future[*conn]
+	h *host
 }
 
 // conn is one connection of the pool.
@@ -81,9 +87,9 @@ func (s *Session) conn(ctx context.Context, u *url.URL) (*conn, error) {
 		// Wait in line: for a connection of this host, or for a place.
 		f := aio.NewFuture[*conn](ctx)
 		if hostFull {
-			h.waiters = append(h.waiters, f)
+			h.waiters = append(h.waiters, waiter{f, h})
 		} else {
-			s.waiters = append(s.waiters, f)
+			s.waiters = append(s.waiters, waiter{f, h})
 		}
 		c, err := f.Await(ctx)
 		if err != nil {
@@ -112,25 +118,36 @@ func (s *Session) conn(ctx context.Context, u *url.URL) (*conn, error) {
 	return c, nil
 }
 
-// first removes and returns the first waiter still waiting, or nil.
-func first(ws *[]*aio.Future[*conn]) *aio.Future[*conn] {
+// first returns the first waiter still waiting, dropping those that gave
+// up; ok is false if there is none.
+func first(ws *[]waiter) (w waiter, ok bool) {
 	for len(*ws) > 0 {
-		f := (*ws)[0]
-		*ws = (*ws)[1:]
-		if !f.Done() {
-			return f
+		if w = (*ws)[0]; !w.f.Done() {
+			return w, true
 		}
+		*ws = (*ws)[1:]
 	}
-	return nil
+	return waiter{}, false
 }
+
+// pop removes the first waiter, which first returned.
+func pop(ws *[]waiter) { *ws = (*ws)[1:] }
+
+// maxPassOver is how many times in a row the first request waiting for a
+// place may see a connection handed to a later one, for the same host as the
+// connection.
+const maxPassOver = 4
 
 // placeFreed tells the next waiter that a connection of h closed: one
 // waiting for a place under the session's limit, else one waiting for h.
 func (s *Session) placeFreed(h *host) {
-	if f := first(&s.waiters); f != nil {
-		f.SetResult(nil)
-	} else if f := first(&h.waiters); f != nil {
-		f.SetResult(nil)
+	if w, ok := first(&s.waiters); ok {
+		pop(&s.waiters)
+		s.passedOver = 0
+		w.f.SetResult(nil)
+	} else if w, ok := first(&h.waiters); ok {
+		pop(&h.waiters)
+		w.f.SetResult(nil)
 	}
 }
 
@@ -254,18 +271,50 @@ func (c *conn) putBack() {
 		return
 	}
 	c.nc.SetContext(nil)
-	if f := first(&c.h.waiters); f != nil {
-		c.reused = true
-		f.SetResult(c)
+	if s.closed || s.idleTimeout() < 0 {
+		c.close()
 		return
 	}
-	if s.closed || s.idleTimeout() < 0 || len(s.waiters) > 0 {
+	// Hand it over to the next request in line for its host (a warm
+	// connection saves a handshake): one waiting for the host's places, else
+	// the first for this host among those waiting for a place at all. The
+	// first in line, if it is for another host, is passed over at most
+	// maxPassOver times in a row; then the connection closes to give it
+	// the place.
+	if w, ok := first(&c.h.waiters); ok {
+		pop(&c.h.waiters)
+		c.handTo(w)
+		return
+	}
+	if w, ok := first(&s.waiters); ok {
+		if w.h == c.h {
+			pop(&s.waiters)
+			s.passedOver = 0
+			c.handTo(w)
+			return
+		}
+		if s.passedOver < maxPassOver {
+			for i, w := range s.waiters {
+				if w.h == c.h && !w.f.Done() {
+					s.waiters = append(s.waiters[:i], s.waiters[i+1:]...)
+					s.passedOver++
+					c.handTo(w)
+					return
+				}
+			}
+		}
 		c.close()
 		return
 	}
 	c.idleAt = s.loop.Now()
 	c.timer = s.loop.CallLater(s.idleTimeout(), c.close)
 	c.h.idle = append(c.h.idle, c)
+}
+
+// handTo gives the connection to a waiting request.
+func (c *conn) handTo(w waiter) {
+	c.reused = true
+	w.f.SetResult(c)
 }
 
 // close closes the connection and gives its place to a waiting request.

@@ -59,8 +59,11 @@ type Session struct {
 	loop    *aio.Loop
 	closed  bool
 	hosts   map[string]*host
-	open    int                  // connections open, busy or idle
-	waiters []*aio.Future[*conn] // requests waiting for a place under Limit
+	open    int      // connections open, busy or idle
+	waiters []waiter // requests waiting for a place under Limit
+	// passedOver counts the connections handed, in a row, to a request
+	// behind the first in line.
+	passedOver int
 }
 
 // Get sends a GET request.

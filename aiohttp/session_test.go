@@ -468,3 +468,91 @@ func TestCookiesStatusAndClose(t *testing.T) {
 		return nil
 	})
 }
+
+// Under Limit, requests to two hosts share the places: no more connections
+// are open at once than the limit, idle ones to the other host are closed to
+// make room, and a request that gives up waiting in line loses its place
+// without taking one from those behind it.
+func TestSessionLimitAcrossHosts(t *testing.T) {
+	var dialled atomic.Int32
+	track := func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			dialled.Add(1)
+		}
+	}
+	release := make(chan struct{})
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/hold" {
+			<-release
+		}
+		fmt.Fprint(w, r.URL.Path)
+	})
+	a, b := httptest.NewUnstartedServer(h), httptest.NewUnstartedServer(h)
+	for _, srv := range []*httptest.Server{a, b} {
+		srv.Config.ConnState = track
+		srv.Start()
+		defer srv.Close()
+	}
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{Limit: 2}
+		defer s.Close()
+		most := 0 // connections the session has open, seen from its tasks
+		var tasks []aio.Awaitable[string]
+		for i := range 20 {
+			site := []string{a.URL, b.URL}[i%2]
+			tasks = append(tasks, aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+				resp, err := s.Get(ctx, fmt.Sprintf("%s/%d", site, i))
+				most = max(most, aiohttp.OpenConns(s))
+				if err != nil {
+					return "", err
+				}
+				return resp.Text(ctx)
+			}))
+		}
+		bodies, err := aio.Gather(ctx, tasks...)
+		if err != nil {
+			return err
+		}
+		for i, body := range bodies {
+			if body != fmt.Sprint("/", i) {
+				t.Errorf("request %d = %q", i, body)
+			}
+		}
+		if most > 2 {
+			t.Errorf("%d connections open at once under a limit of 2", most)
+		}
+		// A connection put back goes to the next request in line for its
+		// host rather than closing to make room: few are opened. (How many
+		// depends on the order the server answers in.)
+		t.Logf("%d connections for 20 requests", dialled.Load())
+		if n := dialled.Load(); n >= 10 {
+			t.Errorf("20 requests in line for two hosts opened %d connections; want a few", n)
+		}
+
+		// Both places taken by requests that hang; a third gives up waiting.
+		holders := []*aio.Task[string]{
+			aio.Spawn(ctx, func(ctx context.Context) (string, error) { return get(ctx, s, a.URL+"/hold") }),
+			aio.Spawn(ctx, func(ctx context.Context) (string, error) { return get(ctx, s, b.URL+"/hold") }),
+		}
+		for range 10 { // let both take their places
+			aio.Yield(ctx)
+		}
+		err = aio.Timeout(ctx, 20*time.Millisecond, func(ctx context.Context) error {
+			_, err := get(ctx, s, a.URL+"/impatient")
+			return err
+		})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("a request waiting for a place: %v; want its timeout", err)
+		}
+		close(release)
+		for _, h := range holders {
+			if body, err := h.Await(ctx); body != "/hold" || err != nil {
+				t.Errorf("held request: %q %v", body, err)
+			}
+		}
+		if body, err := get(ctx, s, b.URL+"/after"); body != "/after" || err != nil {
+			t.Errorf("after the impatient one left: %q %v", body, err)
+		}
+		return nil
+	})
+}
