@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"iter"
 	"net/http"
 	"strings"
 )
@@ -119,6 +120,31 @@ var errBodyClosed = fmt.Errorf("aiohttp: read on a closed response body: %w", ht
 // io.EOF at the end of the body.
 func (r *Response) Read(ctx context.Context, p []byte) (int, error) {
 	return r.b.read(ctx, p)
+}
+
+// Chunks returns the rest of the body in chunks of at most size bytes, each
+// valid until the next (aiohttp's content.iter_chunked): for a body too big
+// to hold, or one that arrives over time. The iteration ends at the end of
+// the body or at the first error, which it yields; breaking out of it closes
+// the response.
+func (r *Response) Chunks(ctx context.Context, size int) iter.Seq2[[]byte, error] {
+	return func(yield func([]byte, error) bool) {
+		buf := make([]byte, max(size, 1))
+		for {
+			n, err := r.b.read(ctx, buf)
+			if n > 0 && !yield(buf[:n], nil) {
+				r.Close()
+				return
+			}
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+		}
+	}
 }
 
 // Bytes reads the rest of the body and gives the connection back.

@@ -199,6 +199,32 @@ func TestGzipAndChunked(t *testing.T) {
 		if text, err := get(ctx, s, srv.URL+"/chunked"); text != "part 0;part 1;part 2;part 3;part 4;" || err != nil {
 			t.Errorf("chunked body = %q %v", text, err)
 		}
+		resp, err = s.Get(ctx, srv.URL+"/gz")
+		if err != nil {
+			return err
+		}
+		var streamed strings.Builder
+		most := 0
+		for chunk, err := range resp.Chunks(ctx, 1000) {
+			if err != nil {
+				return err
+			}
+			most = max(most, len(chunk))
+			streamed.Write(chunk)
+		}
+		if streamed.String() != big || most > 1000 {
+			t.Errorf("Chunks: %d bytes in chunks of up to %d", streamed.Len(), most)
+		}
+		resp, err = s.Get(ctx, srv.URL+"/gz")
+		if err != nil {
+			return err
+		}
+		for range resp.Chunks(ctx, 10) {
+			break // closes the response
+		}
+		if _, err := resp.Text(ctx); !errors.Is(err, http.ErrBodyReadAfterClose) {
+			t.Errorf("read after breaking out of Chunks: %v", err)
+		}
 		return nil
 	})
 }
