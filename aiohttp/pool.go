@@ -65,7 +65,8 @@ func hostKey(u *url.URL) (key, addr string) {
 
 // conn returns a connection to u's host: a kept one, one handed over by a
 // request that is done with it, or a new one once the limits let it open.
-// Requests waiting for a connection are served in the order they came.
+// Requests waiting for a connection are served in the order they came, but
+// for a connection handed to a later request for its own host (putBack).
 func (s *Session) conn(ctx context.Context, u *url.URL) (*conn, error) {
 	key, addr := hostKey(u)
 	h := s.hosts[key]
