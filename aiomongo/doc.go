@@ -23,4 +23,8 @@
 // Package embedded starts a MongoDB-compatible server in the process, for
 // demos and tests. This module holds the heavy dependencies so that users of
 // aio's core never download them.
+//
+// The package owns the bridge between the driver's blocking calls and the
+// loop's tasks, and nothing else: connection pooling, server selection,
+// retries and BSON stay the driver's, and must not be redone here.
 package aiomongo
