@@ -195,15 +195,15 @@ func (r *ring) pop() readyItem {
 	return it
 }
 
-// settle is told, once a pass, how many items the pass began with. A burst
-// does not hold its memory for ever: a ring that stayed under a quarter full
-// for ringQuiet passes in a row halves, while a loop that bursts now and then
-// keeps its room. push and pop pay nothing for it.
-func (r *ring) settle(pass int) {
+// settle is called at the start of each pass. A burst does not hold its
+// memory for ever: a ring that began ringQuiet passes in a row under a
+// quarter full halves, while a loop that bursts now and then keeps its room.
+// push and pop pay nothing for it.
+func (r *ring) settle() {
 	if len(r.buf) <= ringKeep {
 		return
 	}
-	if max(pass, r.size) >= len(r.buf)/4 {
+	if r.size >= len(r.buf)/4 {
 		r.quiet = 0
 		return
 	}

@@ -365,7 +365,7 @@ func (l *Loop) runOnce() {
 	if l.shuffle != nil && l.ready.size > 1 {
 		l.ready.shuffle(l.shuffle)
 	}
-	l.ready.settle(l.ready.size)
+	l.ready.settle()
 	for l.passLeft = l.ready.size; l.passLeft > 0; {
 		l.passLeft--
 		it := l.ready.pop()

@@ -15,7 +15,7 @@ func TestRingShrinksAfterBurst(t *testing.T) {
 		}
 	}
 	popAll := func() { // one pass
-		r.settle(r.size)
+		r.settle()
 		for r.size > 0 {
 			if it := r.pop(); it.h != &h[want%3] {
 				t.Fatalf("item %d out of order", want)
