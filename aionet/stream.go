@@ -66,7 +66,8 @@ type Stream struct {
 	wpaused bool
 
 	// lent is the buffer of a Read waiting on an empty stream: the transport
-	// reads straight into it, and lentN says how much it got.
+	// reads straight into it, and lentN says how much it got until that Read
+	// takes it.
 	lent  []byte
 	lentN int
 }
@@ -223,14 +224,19 @@ func (s *Stream) Read(ctx context.Context, p []byte) (int, error) {
 		if s.eof {
 			return 0, s.readErr()
 		}
-		if len(p) >= minLend && !s.paused {
-			s.lent, s.lentN = p, 0
+		// One Read at a time lends its buffer: another waiting meanwhile
+		// (two tasks reading one stream) gets what comes next the usual way.
+		lends := s.lent == nil && s.lentN == 0 && len(p) >= minLend
+		if lends {
+			s.lent = p
 		}
 		err := s.wait(ctx)
-		s.lent = nil
-		if n := s.lentN; n > 0 {
-			s.lentN = 0
-			return n, nil // the data is the caller's now, even if ctx ended meanwhile
+		if lends {
+			s.lent = nil // taken back, if the transport did not fill it
+			if n := s.lentN; n > 0 {
+				s.lentN = 0
+				return n, nil // the data is the caller's now, even if ctx ended meanwhile
+			}
 		}
 		if err != nil {
 			return 0, err

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -654,6 +655,73 @@ func TestReadCancelledLosesNothing(t *testing.T) {
 		}
 		if raced == 0 {
 			t.Error("no Read was cancelled with its data already read: the test missed its case")
+		}
+		return nil
+	})
+}
+
+// Two tasks reading one stream at once lose nothing and duplicate nothing:
+// only one lends its buffer at a time.
+func TestConcurrentReadersLoseNothing(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		peers := make(chan *aionet.Stream, 1)
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			peers <- s
+			return s.WaitClosed(ctx)
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		for len(peers) == 0 {
+			aio.Yield(ctx)
+		}
+		peer := <-peers
+		var got [2]bytes.Buffer
+		readers := make([]*aio.Task[struct{}], 2)
+		for i := range readers {
+			readers[i] = aio.Go(ctx, func(ctx context.Context) error {
+				buf := make([]byte, 4096)
+				for {
+					n, err := c.Read(ctx, buf)
+					got[i].Write(buf[:n])
+					if err == io.EOF {
+						return nil
+					}
+					if err != nil {
+						return err
+					}
+				}
+			})
+		}
+		var sent bytes.Buffer
+		for i := range 300 {
+			msg := fmt.Sprintf("<%d>", i)
+			sent.WriteString(msg)
+			peer.Write([]byte(msg))
+			for range i % 3 { // vary who is waiting when the data comes
+				aio.Yield(ctx)
+			}
+		}
+		peer.CloseWrite()
+		for _, r := range readers {
+			if _, err := r.Await(ctx); err != nil {
+				return err
+			}
+		}
+		// Each message went, whole or in pieces, to one reader or the other:
+		// together they hold every byte sent, once.
+		all := []byte(got[0].String() + got[1].String())
+		want := sent.Bytes()
+		slices.Sort(all)
+		slices.Sort(want)
+		if !bytes.Equal(all, want) {
+			t.Errorf("readers got %d bytes in all, not the %d sent", len(all), len(want))
 		}
 		return nil
 	})
