@@ -2,7 +2,7 @@
 // (../shared/seed/asyncio-lecture.txt) with aio, chapter by chapter.
 //
 //	go run ./examples/tour            # every chapter, on a virtual clock
-//	go run ./examples/tour -real      # on the real clock (takes about 40 s)
+//	go run ./examples/tour -real      # on the real clock (takes about a minute)
 //	go run ./examples/tour -chapter gather
 //	go run ./examples/tour -chapter aiohttp -url https://www.google.com/
 //	go run ./examples/tour -chapter motor -mongo mongodb://localhost:27017/
