@@ -414,6 +414,13 @@ func (l *Loop) wait() {
 			return
 		}
 	}
+	if l.inflight.Load() > 0 && !l.hasPending.Load() {
+		// A function sent to a thread may be about to return: give it the
+		// processor once before sleeping, so that its result arrives without
+		// the wake-up a sleeping loop needs (an eventfd write and a netpoller
+		// round trip, microseconds).
+		runtime.Gosched()
+	}
 	l.sleeping.Store(true)
 	if l.hasPending.Load() {
 		timeout = 0
