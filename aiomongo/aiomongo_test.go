@@ -163,12 +163,38 @@ func TestUpdateDeleteAggregate(t *testing.T) {
 		if err := coll.Aggregate(ctx, pipeline).All(ctx, &out); err != nil || len(out) != 1 || fmt.Sprint(out[0]["total"]) != "104" {
 			t.Errorf("Aggregate: %v %v", out, err)
 		}
+		var before, after struct{ Age int }
+		if err := coll.FindOneAndUpdate(ctx, bson.M{"name": "ann"}, bson.M{"$set": bson.M{"age": 32}}, &before); err != nil || before.Age != 31 {
+			t.Errorf("FindOneAndUpdate, document before: %+v %v", before, err)
+		}
+		if err := coll.FindOneAndUpdate(ctx, bson.M{"name": "ann"}, bson.M{"$inc": bson.M{"age": 1}}, &after,
+			options.FindOneAndUpdate().SetReturnDocument(options.After)); err != nil || after.Age != 33 {
+			t.Errorf("FindOneAndUpdate, document after: %+v %v", after, err)
+		}
+		var names []string
+		if err := coll.Distinct(ctx, "name", bson.M{}, &names); err != nil || len(names) != 3 {
+			t.Errorf("Distinct: %v %v", names, err)
+		}
+		r, err := coll.BulkWrite(ctx, []mongo.WriteModel{
+			mongo.NewInsertOneModel().SetDocument(bson.M{"name": "dee", "age": 52}),
+			mongo.NewUpdateOneModel().SetFilter(bson.M{"name": "dee"}).SetUpdate(bson.M{"$set": bson.M{"age": 53}}),
+		})
+		if err != nil || r.InsertedCount != 1 || r.ModifiedCount != 1 {
+			t.Errorf("BulkWrite: %+v %v", r, err)
+		}
+		if n, err := coll.EstimatedDocumentCount(ctx); n != 4 || err != nil {
+			t.Errorf("EstimatedDocumentCount = %d %v", n, err)
+		}
+		var gone struct{ Name string }
+		if err := coll.FindOneAndDelete(ctx, bson.M{"name": "dee"}, &gone); err != nil || gone.Name != "dee" {
+			t.Errorf("FindOneAndDelete: %+v %v", gone, err)
+		}
 		if r, err := coll.DeleteMany(ctx, bson.M{"age": bson.M{"$gt": 30}}); err != nil || r.DeletedCount != 2 {
 			t.Errorf("DeleteMany: %+v %v", r, err)
 		}
-		names, err := db.ListCollectionNames(ctx, bson.M{})
-		if err != nil || len(names) != 1 || names[0] != "people" {
-			t.Errorf("ListCollectionNames = %v %v", names, err)
+		collections, err := db.ListCollectionNames(ctx, bson.M{})
+		if err != nil || len(collections) != 1 || collections[0] != "people" {
+			t.Errorf("ListCollectionNames = %v %v", collections, err)
 		}
 		return nil
 	})

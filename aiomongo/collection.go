@@ -42,6 +42,37 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 	return &Cursor{open: func(ctx context.Context) (*mongo.Cursor, error) { return c.c.Aggregate(ctx, pipeline, opts...) }}
 }
 
+// FindOneAndUpdate applies update to the first document that matches
+// filter and decodes into v that document, as it was before the update or,
+// with options.FindOneAndUpdate().SetReturnDocument(options.After), after.
+// It returns mongo.ErrNoDocuments if none matches.
+func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update, v any, opts ...options.Lister[options.FindOneAndUpdateOptions]) error {
+	return run(ctx, func(ctx context.Context) error { return c.c.FindOneAndUpdate(ctx, filter, update, opts...).Decode(v) })
+}
+
+// FindOneAndDelete deletes the first document that matches filter and
+// decodes it into v. It returns mongo.ErrNoDocuments if none matches.
+func (c *Collection) FindOneAndDelete(ctx context.Context, filter, v any, opts ...options.Lister[options.FindOneAndDeleteOptions]) error {
+	return run(ctx, func(ctx context.Context) error { return c.c.FindOneAndDelete(ctx, filter, opts...).Decode(v) })
+}
+
+// Distinct decodes into v, a pointer to a slice, the distinct values of
+// field among the documents that match filter.
+func (c *Collection) Distinct(ctx context.Context, field string, filter, v any, opts ...options.Lister[options.DistinctOptions]) error {
+	return run(ctx, func(ctx context.Context) error { return c.c.Distinct(ctx, field, filter, opts...).Decode(v) })
+}
+
+// BulkWrite sends many inserts, updates and deletes in one command.
+func (c *Collection) BulkWrite(ctx context.Context, models []mongo.WriteModel, opts ...options.Lister[options.BulkWriteOptions]) (*mongo.BulkWriteResult, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.BulkWriteResult, error) { return c.c.BulkWrite(ctx, models, opts...) })
+}
+
+// EstimatedDocumentCount returns the collection's document count from its
+// metadata, without a scan.
+func (c *Collection) EstimatedDocumentCount(ctx context.Context, opts ...options.Lister[options.EstimatedDocumentCountOptions]) (int64, error) {
+	return aio.ToThread(ctx, func(ctx context.Context) (int64, error) { return c.c.EstimatedDocumentCount(ctx, opts...) })
+}
+
 // UpdateOne applies update to the first document that matches filter.
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
 	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
