@@ -19,8 +19,10 @@
 //
 // Every call that waits takes a context: its cancellation or a timeout scope
 // (aio.Timeout) ends the wait, and the connection is then closed rather than
-// reused. Not included: HTTP/2 (aiohttp has none either), proxies, and
-// Expect: 100-continue handshakes (the body is sent with the headers).
+// reused. HTTP proxies are supported (requests in the absolute form, https
+// through CONNECT tunnels). Not included: HTTP/2 (aiohttp has none either),
+// SOCKS proxies, and Expect: 100-continue handshakes (the body is sent with
+// the headers).
 //
 // The package owns the session's connection pool and nothing else: sockets
 // and TLS are aionet's and crypto/tls's, parsing is net/http's.

@@ -4,8 +4,10 @@ import (
 	"bufio"
 	"context"
 	"crypto/tls"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -37,6 +39,7 @@ type conn struct {
 	nc     *aionet.Conn // st as a net.Conn, waiting with the context of the operation in progress
 	br     *bufio.Reader
 	bw     *bufio.Writer
+	proxy  *url.URL    // the proxy requests go through in the open (http), or nil
 	reused bool        // it carried a request before
 	idleAt time.Time   // when it was last put back
 	timer  *aio.Handle // closes it once idle too long
@@ -50,8 +53,9 @@ type staleConnError struct{ err error }
 func (e *staleConnError) Error() string { return e.err.Error() }
 func (e *staleConnError) Unwrap() error { return e.err }
 
-// hostKey returns the pool key and the address to dial for u.
-func hostKey(u *url.URL) (key, addr string) {
+// hostKey returns the pool key and the address to dial for u, through
+// proxy if not nil.
+func hostKey(u, proxy *url.URL) (key, addr string) {
 	port := u.Port()
 	if port == "" {
 		port = "80"
@@ -60,6 +64,9 @@ func hostKey(u *url.URL) (key, addr string) {
 		}
 	}
 	addr = net.JoinHostPort(u.Hostname(), port)
+	if proxy != nil {
+		return proxy.String() + " " + u.Scheme + "://" + addr, addr
+	}
 	return u.Scheme + "://" + addr, addr
 }
 
@@ -67,8 +74,8 @@ func hostKey(u *url.URL) (key, addr string) {
 // request that is done with it, or a new one once the limits let it open.
 // Requests waiting for a connection are served in the order they came, but
 // for a connection handed to a later request for its own host (putBack).
-func (s *Session) conn(ctx context.Context, u *url.URL) (*conn, error) {
-	key, addr := hostKey(u)
+func (s *Session) conn(ctx context.Context, u, proxy *url.URL) (*conn, error) {
+	key, addr := hostKey(u, proxy)
 	h := s.hosts[key]
 	if h == nil {
 		h = &host{key: key}
@@ -109,7 +116,7 @@ func (s *Session) conn(ctx context.Context, u *url.URL) (*conn, error) {
 	}
 	s.open++
 	h.open++
-	c, err := s.dial(ctx, h, u, addr)
+	c, err := s.dial(ctx, h, u, addr, proxy)
 	if err != nil {
 		s.open--
 		h.open--
@@ -187,15 +194,29 @@ func (s *Session) closeOldestIdle() bool {
 	return true
 }
 
-// dial opens a connection to addr, with TLS for https.
-func (s *Session) dial(ctx context.Context, h *host, u *url.URL, addr string) (*conn, error) {
-	st, err := aionet.Dial(ctx, "tcp", addr)
+// dial opens a connection to addr, with TLS for https, through proxy if
+// not nil.
+func (s *Session) dial(ctx context.Context, h *host, u *url.URL, addr string, proxy *url.URL) (*conn, error) {
+	dialAddr := addr
+	if proxy != nil {
+		_, dialAddr = hostKey(proxy, nil)
+	}
+	st, err := aionet.Dial(ctx, "tcp", dialAddr)
 	if err != nil {
 		return nil, err
 	}
 	nc := st.Conn()
 	nc.SetContext(ctx)
 	var rw net.Conn = nc
+	c := &conn{s: s, h: h, st: st, nc: nc}
+	if proxy != nil && u.Scheme == "https" {
+		if err := connectTunnel(nc, addr, proxy); err != nil {
+			nc.Close()
+			return nil, err
+		}
+	} else if proxy != nil {
+		c.proxy = proxy
+	}
 	if u.Scheme == "https" {
 		cfg := &tls.Config{}
 		if s.TLSConfig != nil {
@@ -216,7 +237,44 @@ func (s *Session) dial(ctx context.Context, h *host, u *url.URL, addr string) (*
 		}
 		rw = tc
 	}
-	return &conn{s: s, h: h, st: st, nc: nc, br: bufio.NewReaderSize(rw, 16<<10), bw: bufio.NewWriterSize(rw, 4<<10)}, nil
+	c.br, c.bw = bufio.NewReaderSize(rw, 16<<10), bufio.NewWriterSize(rw, 4<<10)
+	return c, nil
+}
+
+// connectTunnel asks the proxy on nc for a tunnel to addr (CONNECT).
+func connectTunnel(nc net.Conn, addr string, proxy *url.URL) error {
+	req := &http.Request{Method: http.MethodConnect, URL: &url.URL{Opaque: addr}, Host: addr, Header: make(http.Header)}
+	if auth := proxyAuth(proxy); auth != "" {
+		req.Header.Set("Proxy-Authorization", auth)
+	}
+	if err := req.Write(nc); err != nil {
+		return fmt.Errorf("aiohttp: proxy %s: %w", proxy.Host, err)
+	}
+	// Read the reply a byte at a time: what follows it is the tunnel's,
+	// and must not be taken into a buffer here.
+	br := bufio.NewReaderSize(oneByte{nc}, 16)
+	resp, err := http.ReadResponse(br, req)
+	if err != nil {
+		return fmt.Errorf("aiohttp: proxy %s: %w", proxy.Host, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("aiohttp: proxy %s refused the tunnel to %s: %s", proxy.Host, addr, resp.Status)
+	}
+	return nil
+}
+
+// oneByte reads at most one byte at a time.
+type oneByte struct{ r io.Reader }
+
+func (o oneByte) Read(p []byte) (int, error) { return o.r.Read(p[:min(1, len(p))]) }
+
+// proxyAuth is the Proxy-Authorization of proxy's user and password, or "".
+func proxyAuth(proxy *url.URL) string {
+	if proxy.User == nil {
+		return ""
+	}
+	pass, _ := proxy.User.Password()
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(proxy.User.Username()+":"+pass))
 }
 
 // exchange writes req and reads the response's headers.
@@ -231,7 +289,19 @@ func (c *conn) exchange(ctx context.Context, req *http.Request) (*Response, erro
 		r.Header.Set("Accept-Encoding", "gzip")
 		out, gz = &r, true
 	}
-	if err := out.Write(c.bw); err != nil {
+	write := out.Write
+	if c.proxy != nil { // in the open through a proxy: the absolute form
+		if auth := proxyAuth(c.proxy); auth != "" {
+			if out == req {
+				r := *req
+				r.Header = req.Header.Clone()
+				out = &r
+			}
+			out.Header.Set("Proxy-Authorization", auth)
+		}
+		write = out.WriteProxy
+	}
+	if err := write(c.bw); err != nil {
 		return nil, c.failed(fmt.Errorf("aiohttp: writing request: %w", err))
 	}
 	if err := c.bw.Flush(); err != nil {

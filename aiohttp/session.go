@@ -55,6 +55,12 @@ type Session struct {
 	// Jar, if not nil, receives the cookies of responses and gives them to
 	// requests.
 	Jar http.CookieJar
+	// Proxy returns the proxy for a request, an http:// URL (user and
+	// password in it are sent as Proxy-Authorization), or nil for none: the
+	// same function as http.Transport's (http.ProxyFromEnvironment,
+	// http.ProxyURL). https requests go through a CONNECT tunnel. nil means
+	// no proxy.
+	Proxy func(*http.Request) (*url.URL, error)
 
 	loop    *aio.Loop
 	closed  bool
@@ -184,8 +190,18 @@ func (s *Session) roundTrip(ctx context.Context, req *http.Request) (*Response, 
 		return nil, errors.New("aiohttp: no host in request URL")
 	}
 	s.prepare(req)
+	var proxy *url.URL
+	if s.Proxy != nil {
+		var err error
+		if proxy, err = s.Proxy(req); err != nil {
+			return nil, err
+		}
+		if proxy != nil && proxy.Scheme != "http" {
+			return nil, fmt.Errorf("aiohttp: unsupported proxy scheme %q", proxy.Scheme)
+		}
+	}
 	for attempt := 0; ; attempt++ {
-		c, err := s.conn(ctx, req.URL)
+		c, err := s.conn(ctx, req.URL, proxy)
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -578,6 +579,114 @@ func TestSessionLimitAcrossHosts(t *testing.T) {
 		}
 		if body, err := get(ctx, s, b.URL+"/after"); body != "/after" || err != nil {
 			t.Errorf("after the impatient one left: %q %v", body, err)
+		}
+		return nil
+	})
+}
+
+// proxyServer is a forward proxy on goroutines: CONNECT tunnels, and
+// requests in the absolute form fetched with net/http. It wants the
+// Proxy-Authorization of user:secret and counts what it serves.
+func proxyServer(t *testing.T) (u *url.URL, conns, tunnels, forwarded *atomic.Int32) {
+	conns, tunnels, forwarded = new(atomic.Int32), new(atomic.Int32), new(atomic.Int32)
+	var wg sync.WaitGroup
+	fetch := &http.Transport{DisableKeepAlives: true} // leaves no goroutine behind
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Proxy-Authorization") != "Basic dXNlcjpzZWNyZXQ=" { // user:secret
+			http.Error(w, "who are you?", http.StatusProxyAuthRequired)
+			return
+		}
+		if r.Method == http.MethodConnect {
+			target, err := net.Dial("tcp", r.Host)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			client, _, err := w.(http.Hijacker).Hijack()
+			if err != nil {
+				target.Close()
+				return
+			}
+			tunnels.Add(1)
+			io.WriteString(client, "HTTP/1.1 200 Connection established\r\n\r\n")
+			wg.Add(2)
+			pipe := func(dst, src net.Conn) {
+				defer wg.Done()
+				io.Copy(dst, struct{ io.Reader }{src}) // not splice: its pipes outlive the test
+				dst.Close()
+				src.Close()
+			}
+			go pipe(target, client)
+			go pipe(client, target)
+			return
+		}
+		if !r.URL.IsAbs() {
+			http.Error(w, "not a proxy request", http.StatusBadRequest)
+			return
+		}
+		forwarded.Add(1)
+		out, _ := http.NewRequest(r.Method, r.URL.String(), r.Body)
+		resp, err := fetch.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		w.WriteHeader(resp.StatusCode)
+		io.Copy(w, resp.Body)
+	}))
+	srv.Config.ConnState = func(_ net.Conn, st http.ConnState) {
+		if st == http.StateNew {
+			conns.Add(1)
+		}
+	}
+	srv.Start()
+	t.Cleanup(func() {
+		srv.Close()
+		wg.Wait()
+	})
+	u, _ = url.Parse(srv.URL)
+	u.User = url.UserPassword("user", "secret")
+	return u, conns, tunnels, forwarded
+}
+
+func TestProxy(t *testing.T) {
+	plain := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "plain ", r.URL.Path) }), false)
+	secure := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { fmt.Fprint(w, "secure ", r.URL.Path) }), true)
+	roots := x509.NewCertPool()
+	roots.AddCert(secure.Certificate())
+	proxy, proxyConns, tunnels, forwarded := proxyServer(t)
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{Proxy: http.ProxyURL(proxy), TLSConfig: &tls.Config{RootCAs: roots}}
+		defer s.Close()
+		for range 2 { // the second time on the kept connection, or tunnel
+			if text, err := get(ctx, s, plain.URL+"/a"); text != "plain /a" || err != nil {
+				t.Errorf("http through the proxy: %q %v", text, err)
+			}
+			if text, err := get(ctx, s, secure.URL+"/b"); text != "secure /b" || err != nil {
+				t.Errorf("https through a tunnel: %q %v", text, err)
+			}
+		}
+		if f, tu, c := forwarded.Load(), tunnels.Load(), proxyConns.Load(); f != 2 || tu != 1 || c != 2 {
+			t.Errorf("the proxy forwarded %d requests and opened %d tunnels over %d connections; want 2, 1 and 2 (one kept for http, one tunnel)", f, tu, c)
+		}
+		anon := *proxy
+		anon.User = nil
+		s2 := &aiohttp.Session{Proxy: http.ProxyURL(&anon), TLSConfig: &tls.Config{RootCAs: roots}}
+		defer s2.Close()
+		resp, err := s2.Get(ctx, plain.URL+"/a")
+		if err != nil || resp.StatusCode != http.StatusProxyAuthRequired {
+			t.Errorf("http without the proxy's password: %v %v", resp, err)
+		}
+		if err == nil {
+			resp.Close()
+		}
+		if _, err := s2.Get(ctx, secure.URL+"/b"); err == nil || !strings.Contains(err.Error(), "407") {
+			t.Errorf("https without the proxy's password: %v", err)
+		}
+		s3 := &aiohttp.Session{Proxy: http.ProxyURL(&url.URL{Scheme: "socks5", Host: "127.0.0.1:1"})}
+		if _, err := s3.Get(ctx, plain.URL); err == nil || !strings.Contains(err.Error(), "unsupported proxy scheme") {
+			t.Errorf("a socks5 proxy: %v", err)
 		}
 		return nil
 	})
