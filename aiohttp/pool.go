@@ -38,6 +38,7 @@ type conn struct {
 	st     *aionet.Stream
 	nc     *aionet.Conn // st as a net.Conn, waiting with the context of the operation in progress
 	br     *bufio.Reader
+	lim    headerLimit // under br: caps what the response's headers may take
 	bw     *bufio.Writer
 	proxy  *url.URL    // the proxy requests go through in the open (http), or nil
 	reused bool        // it carried a request before
@@ -237,7 +238,8 @@ func (s *Session) dial(ctx context.Context, h *host, u *url.URL, addr string, pr
 		}
 		rw = tc
 	}
-	c.br, c.bw = bufio.NewReaderSize(rw, 16<<10), bufio.NewWriterSize(rw, 4<<10)
+	c.lim = headerLimit{r: rw, left: -1}
+	c.br, c.bw = bufio.NewReaderSize(&c.lim, 16<<10), bufio.NewWriterSize(rw, 4<<10)
 	return c, nil
 }
 
@@ -307,12 +309,19 @@ func (c *conn) exchange(ctx context.Context, req *http.Request) (*Response, erro
 	if err := c.bw.Flush(); err != nil {
 		return nil, c.failed(fmt.Errorf("aiohttp: writing request: %w", err))
 	}
-	if _, err := c.br.Peek(1); err != nil {
-		return nil, c.failed(fmt.Errorf("aiohttp: reading response: %w", err))
-	}
 	for {
+		c.lim.left = int64(c.s.maxHeaderBytes()) // what the headers may still read
+		if _, err := c.br.Peek(1); err != nil {
+			c.lim.left = -1
+			return nil, c.failed(fmt.Errorf("aiohttp: reading response: %w", err))
+		}
 		resp, err := http.ReadResponse(c.br, req)
+		exhausted := c.lim.left == 0
+		c.lim.left = -1
 		if err != nil {
+			if exhausted { // whatever the parser made of the cut
+				err = fmt.Errorf("%w (%d bytes)", errHeaderLimit, c.s.maxHeaderBytes())
+			}
 			return nil, fmt.Errorf("aiohttp: reading response: %w", err)
 		}
 		// Skip informational responses (100 Continue, 103 Early Hints);
@@ -322,6 +331,29 @@ func (c *conn) exchange(ctx context.Context, req *http.Request) (*Response, erro
 		}
 		return newResponse(c, ctx, req, resp, gz), nil
 	}
+}
+
+// errHeaderLimit is the error of a response whose headers run over the
+// session's MaxHeaderBytes.
+var errHeaderLimit = errors.New("response headers exceed the limit")
+
+// headerLimit reads from r, and fails once left bytes are read (left < 0:
+// no limit).
+type headerLimit struct {
+	r    io.Reader
+	left int64
+}
+
+func (h *headerLimit) Read(p []byte) (int, error) {
+	if h.left < 0 {
+		return h.r.Read(p)
+	}
+	if h.left == 0 {
+		return 0, errHeaderLimit
+	}
+	n, err := h.r.Read(p[:min(int64(len(p)), h.left)])
+	h.left -= int64(n)
+	return n, err
 }
 
 // failed marks an error before any of the response arrived on a reused

@@ -19,6 +19,9 @@ const (
 	DefaultLimit        = 100              // connections open at once
 	DefaultIdleTimeout  = 15 * time.Second // keep-alive of an unused connection
 	DefaultMaxRedirects = 10
+	// DefaultMaxHeaderBytes caps the headers of a response, as net/http's
+	// server caps a request's.
+	DefaultMaxHeaderBytes = 1 << 20
 )
 
 // ErrSessionClosed is returned by a request on a closed Session.
@@ -55,6 +58,10 @@ type Session struct {
 	// Jar, if not nil, receives the cookies of responses and gives them to
 	// requests.
 	Jar http.CookieJar
+	// MaxHeaderBytes caps the size of a response's headers; 0 means
+	// DefaultMaxHeaderBytes. A response over it is an error and its
+	// connection is closed.
+	MaxHeaderBytes int
 	// Proxy returns the proxy for a request, an http:// URL (user and
 	// password in it are sent as Proxy-Authorization), or nil for none: the
 	// same function as http.Transport's (http.ProxyFromEnvironment,
@@ -170,6 +177,13 @@ func (s *Session) maxRedirects() int {
 		return DefaultMaxRedirects
 	}
 	return s.MaxRedirects
+}
+
+func (s *Session) maxHeaderBytes() int {
+	if s.MaxHeaderBytes > 0 {
+		return s.MaxHeaderBytes
+	}
+	return DefaultMaxHeaderBytes
 }
 
 func (s *Session) idleTimeout() time.Duration {

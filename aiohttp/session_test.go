@@ -429,6 +429,16 @@ func TestBadServers(t *testing.T) {
 		http.ReadRequest(bufio.NewReader(c))
 		c.(*net.TCPConn).SetLinger(0) // close with a reset
 	})
+	endless := rawServer(t, func(i int, c net.Conn) {
+		http.ReadRequest(bufio.NewReader(c))
+		io.WriteString(c, "HTTP/1.1 200 OK\r\n")
+		line := "X-Filler: " + strings.Repeat("x", 1000) + "\r\n"
+		for range 3000 { // 3 MB of headers, and counting
+			if _, err := io.WriteString(c, line); err != nil {
+				return
+			}
+		}
+	})
 	cut := rawServer(t, func(i int, c net.Conn) {
 		http.ReadRequest(bufio.NewReader(c))
 		io.WriteString(c, "HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
@@ -448,6 +458,14 @@ func TestBadServers(t *testing.T) {
 		}
 		if text, err := resp.Text(ctx); !errors.Is(err, io.ErrUnexpectedEOF) || text != "only this" {
 			t.Errorf("body cut short: %q %v", text, err)
+		}
+		if _, err := s.Get(ctx, endless); err == nil || !strings.Contains(err.Error(), "response headers exceed the limit (1048576 bytes)") {
+			t.Errorf("endless headers: %v", err)
+		}
+		small := &aiohttp.Session{MaxHeaderBytes: 30} // the reply's headers take 40
+		defer small.Close()
+		if _, err := small.Get(ctx, cut); err == nil || !strings.Contains(err.Error(), "exceed the limit (30 bytes)") {
+			t.Errorf("headers over a limit of 30 bytes: %v", err)
 		}
 		if _, err := s.Get(ctx, "ftp://example.com/"); err == nil || !strings.Contains(err.Error(), "unsupported protocol scheme") {
 			t.Errorf("ftp URL: %v", err)
