@@ -591,28 +591,37 @@ func TestDebugReportsUnclosed(t *testing.T) {
 	}
 }
 
+// connectedPair returns both ends of a loopback connection, and a function
+// that closes them.
+func connectedPair(ctx context.Context) (c, peer *aionet.Stream, done func(), err error) {
+	peers := make(chan *aionet.Stream, 1)
+	srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+		peers <- s
+		return s.WaitClosed(ctx)
+	})
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	c, err = aionet.Dial(ctx, "tcp", srv.Addr().String())
+	if err != nil {
+		srv.Close()
+		return nil, nil, nil, err
+	}
+	for len(peers) == 0 {
+		aio.Yield(ctx)
+	}
+	return c, <-peers, func() { c.Close(); srv.Close() }, nil
+}
+
 // A Read that is cancelled while its buffer is lent to the transport loses
 // nothing: data read into the buffer is returned, later data is buffered.
 func TestReadCancelledLosesNothing(t *testing.T) {
 	run(t, func(ctx context.Context) error {
-		peers := make(chan *aionet.Stream, 1)
-		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
-			peers <- s
-			return s.WaitClosed(ctx)
-		})
+		c, peer, done, err := connectedPair(ctx)
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
-		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		for len(peers) == 0 {
-			aio.Yield(ctx)
-		}
-		peer := <-peers
+		defer done()
 		var sent, got bytes.Buffer
 		raced := 0
 		for i := range 200 {
@@ -664,24 +673,11 @@ func TestReadCancelledLosesNothing(t *testing.T) {
 // only one lends its buffer at a time.
 func TestConcurrentReadersLoseNothing(t *testing.T) {
 	run(t, func(ctx context.Context) error {
-		peers := make(chan *aionet.Stream, 1)
-		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
-			peers <- s
-			return s.WaitClosed(ctx)
-		})
+		c, peer, done, err := connectedPair(ctx)
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
-		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
-		if err != nil {
-			return err
-		}
-		defer c.Close()
-		for len(peers) == 0 {
-			aio.Yield(ctx)
-		}
-		peer := <-peers
+		defer done()
 		var got [2]bytes.Buffer
 		readers := make([]*aio.Task[struct{}], 2)
 		for i := range readers {
