@@ -68,6 +68,7 @@ func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error
 	if err != nil && f.state == futPending {
 		cancel(err)
 		f.complete(err) // drop the late result
+		f.markRetrieved()
 		return zero, err
 	}
 	return v, err

@@ -87,6 +87,7 @@ func TestToThreadPoolLimit(t *testing.T) {
 
 func TestToThreadCancelAndPanic(t *testing.T) {
 	fnCause := make(chan error, 1)
+	rep := newReports()
 	err, took, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
 		tk := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
 			return aio.ToThread(ctx, func(ctx context.Context) (int, error) {
@@ -104,7 +105,23 @@ func TestToThreadCancelAndPanic(t *testing.T) {
 		if c := <-fnCause; !errors.Is(c, context.Canceled) {
 			t.Errorf("fn's context cause = %v", c)
 		}
-		_, err := aio.ToThread(ctx, func(context.Context) (int, error) { panic("in a thread") })
+		// A timeout ends the await the same way, with its own error.
+		err := aio.Timeout(ctx, time.Hour, func(ctx context.Context) error {
+			scope := aio.TimeoutOf(ctx)
+			aio.Go(context.WithoutCancel(ctx), func(ctx context.Context) error {
+				scope.Reschedule(aio.LoopOf(ctx).Now()) // expire it now
+				return nil
+			})
+			_, err := aio.ToThread(ctx, func(ctx context.Context) (int, error) {
+				<-ctx.Done()
+				return 1, nil
+			})
+			return err
+		})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("ToThread under an expired timeout = %v", err)
+		}
+		_, err = aio.ToThread(ctx, func(context.Context) (int, error) { panic("in a thread") })
 		var pe *aio.PanicError
 		if !errors.As(err, &pe) || pe.Value != "in a thread" {
 			t.Errorf("panic in ToThread = %v", err)
@@ -121,9 +138,14 @@ func TestToThreadCancelAndPanic(t *testing.T) {
 			t.Errorf("WaitFor(ToThread) = %d %v", v, err)
 		}
 		return nil
-	})
+	}, aio.WithExceptionHandler(rep.handle))
 	if err != nil || took != 0 {
 		t.Fatalf("err=%v took=%v", err, took)
+	}
+	// Every error above was seen by its caller: nothing was left unretrieved
+	// (the cancelled ToThread's own future included).
+	if got := rep.all(); len(got) != 0 {
+		t.Errorf("reported as never retrieved: %+v", got)
 	}
 }
 
