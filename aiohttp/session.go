@@ -125,8 +125,11 @@ func (s *Session) Do(ctx context.Context, req *http.Request) (*Response, error) 
 			return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: err}
 		}
 		next, err := s.redirect(req, resp)
-		if next == nil || err != nil {
-			return resp, err
+		if err != nil {
+			return nil, err
+		}
+		if next == nil {
+			return resp, nil
 		}
 		if redirects >= s.maxRedirects() {
 			resp.Close()
@@ -203,7 +206,7 @@ func (s *Session) roundTrip(ctx context.Context, req *http.Request) (*Response, 
 	if req.URL.Host == "" {
 		return nil, errors.New("aiohttp: no host in request URL")
 	}
-	s.prepare(req)
+	req = s.prepare(req)
 	var proxy *url.URL
 	if s.Proxy != nil {
 		var err error
@@ -239,8 +242,11 @@ func (s *Session) roundTrip(ctx context.Context, req *http.Request) (*Response, 
 	}
 }
 
-// prepare adds the session's headers and cookies to req.
-func (s *Session) prepare(req *http.Request) {
+// prepare returns a copy of req, the caller's to keep as it was, with the
+// session's headers and cookies added.
+func (s *Session) prepare(orig *http.Request) *http.Request {
+	req := *orig
+	req.Header = orig.Header.Clone()
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
@@ -254,6 +260,7 @@ func (s *Session) prepare(req *http.Request) {
 			req.AddCookie(c)
 		}
 	}
+	return &req
 }
 
 // replayable reports whether req may be sent again: its method is idempotent
@@ -308,10 +315,7 @@ func (s *Session) redirect(req *http.Request, resp *Response) (*http.Request, er
 		resp.Close()
 		return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: fmt.Errorf("aiohttp: bad redirect location %q: %w", loc, err)}
 	}
-	next := &http.Request{Method: method, URL: u, Header: make(http.Header), Host: ""}
-	for k, vs := range req.Header {
-		next.Header[k] = vs
-	}
+	next := &http.Request{Method: method, URL: u, Header: req.Header.Clone()}
 	next.Header.Del("Cookie") // the jar gives the new URL its own
 	if u.Hostname() != req.URL.Hostname() {
 		// Credentials meant for one host do not follow to another.

@@ -242,6 +242,10 @@ func TestRedirects(t *testing.T) {
 		http.Redirect(w, r, "/b", http.StatusTemporaryRedirect)
 	})
 	mux.HandleFunc("/loop", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/loop", http.StatusFound) })
+	mux.HandleFunc("/bad", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Location", "http://[::1")
+		w.WriteHeader(http.StatusFound)
+	})
 	srv := newServer(t, mux, false)
 	run(t, func(ctx context.Context) error {
 		s := &aiohttp.Session{Header: http.Header{"Authorization": {"Bearer x"}}}
@@ -266,6 +270,9 @@ func TestRedirects(t *testing.T) {
 		_, err := s.Get(ctx, srv.URL+"/loop")
 		if !errors.Is(err, aiohttp.ErrTooManyRedirects) {
 			t.Errorf("redirect loop: %v", err)
+		}
+		if resp, err := s.Get(ctx, srv.URL+"/bad"); resp != nil || err == nil || !strings.Contains(err.Error(), "bad redirect location") {
+			t.Errorf("a bad Location: %v %v", resp, err)
 		}
 		s2 := &aiohttp.Session{MaxRedirects: -1}
 		defer s2.Close()
@@ -505,6 +512,21 @@ func TestCookiesStatusAndClose(t *testing.T) {
 		}
 		if text, err := get(ctx, s, srv.URL+"/get"); text != "42" || err != nil {
 			t.Errorf("with the cookie: %q %v", text, err)
+		}
+		// The caller's request is left as it was: sent twice, it carries
+		// the cookie once each time.
+		req, _ := http.NewRequest("GET", srv.URL+"/get", nil)
+		for range 2 {
+			resp, err := s.Do(ctx, req)
+			if err != nil {
+				return err
+			}
+			if text, err := resp.Text(ctx); text != "42" || err != nil {
+				t.Errorf("a request sent again: %q %v", text, err)
+			}
+		}
+		if len(req.Header) != 0 {
+			t.Errorf("Do changed the caller's request: %v", req.Header)
 		}
 		s.Close()
 		if _, err := s.Get(ctx, srv.URL+"/get"); !errors.Is(err, aiohttp.ErrSessionClosed) {
