@@ -282,23 +282,18 @@ func proxyAuth(proxy *url.URL) string {
 // exchange writes req and reads the response's headers.
 func (c *conn) exchange(ctx context.Context, req *http.Request) (*Response, error) {
 	c.nc.SetContext(ctx)
-	// Ask for gzip unless the caller chose an encoding or a range, and
-	// decode it then, as net/http does.
-	out, gz := req, false
-	if req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && req.Method != http.MethodHead {
-		r := *req
-		r.Header = req.Header.Clone()
-		r.Header.Set("Accept-Encoding", "gzip")
-		out, gz = &r, true
+	// What goes on the wire: req plus what this connection adds to it. The
+	// session asks for gzip unless the caller chose an encoding or a range,
+	// and decodes it then, as net/http does.
+	out := *req
+	out.Header = req.Header.Clone()
+	gz := req.Header.Get("Accept-Encoding") == "" && req.Header.Get("Range") == "" && req.Method != http.MethodHead
+	if gz {
+		out.Header.Set("Accept-Encoding", "gzip")
 	}
 	write := out.Write
 	if c.proxy != nil { // in the open through a proxy: the absolute form
 		if auth := proxyAuth(c.proxy); auth != "" {
-			if out == req {
-				r := *req
-				r.Header = req.Header.Clone()
-				out = &r
-			}
 			out.Header.Set("Proxy-Authorization", auth)
 		}
 		write = out.WriteProxy
