@@ -94,7 +94,7 @@ func (c *copier) BufferUpdated(n int) {
 func (t *fdTransport) readInto(p BufferedProtocol) {
 	for range 4 {
 		buf := p.GetBuffer()
-		n, err := unix.Read(t.fd, buf)
+		n, err := sysRead(t.fd, buf)
 		switch {
 		case n > 0:
 			p.BufferUpdated(n)
@@ -126,7 +126,7 @@ func (t *fdTransport) Write(data []byte) error {
 		return nil
 	}
 	if len(t.wbuf) == 0 {
-		n, err := unix.Write(t.fd, data)
+		n, err := sysWrite(t.fd, data)
 		if err != nil && err != unix.EAGAIN && err != unix.EINTR {
 			opErr := t.opError("write", err)
 			t.closeNow(opErr)
@@ -150,7 +150,7 @@ func (t *fdTransport) Write(data []byte) error {
 }
 
 func (t *fdTransport) writeReady() {
-	n, err := unix.Write(t.fd, t.wbuf)
+	n, err := sysWrite(t.fd, t.wbuf)
 	if err != nil && err != unix.EAGAIN && err != unix.EINTR {
 		t.closeNow(t.opError("write", err))
 		return

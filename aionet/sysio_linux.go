@@ -1,0 +1,40 @@
+package aionet
+
+import (
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// sysRead and sysWrite are read(2) and write(2) on a non-blocking descriptor,
+// made without telling the Go scheduler: they cannot block, so the scheduler's
+// bookkeeping for a system call that might (entersyscall and exitsyscall) is
+// pure cost, and worse, a copy of 100 KiB outlasts the 20 µs after which the
+// runtime's monitor takes the processor away from a goroutine in a system
+// call. The loop then had to win a processor back from a thread started in
+// its place on the same core: hundreds of hand-offs a second when echoing big
+// messages, each a pair of context switches. Used only for sockets and pipes
+// the transport made non-blocking.
+func sysRead(fd int, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
+
+func sysWrite(fd int, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
+	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	if e != 0 {
+		return -1, e
+	}
+	return int(n), nil
+}
