@@ -14,7 +14,8 @@ import (
 // call. The loop then had to win a processor back from a thread started in
 // its place on the same core: hundreds of hand-offs a second when echoing big
 // messages, each a pair of context switches. Used only for sockets and pipes
-// the transport made non-blocking.
+// the transport made non-blocking. Race-detector builds tell the detector
+// about the buffer, as unix.Read and unix.Write do.
 func sysRead(fd int, p []byte) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
@@ -24,6 +25,9 @@ func sysRead(fd int, p []byte) (int, error) {
 	if e != 0 {
 		return -1, e
 	}
+	if raceEnabled && n > 0 {
+		raceWriteRange(ptr, int(n))
+	}
 	return int(n), nil
 }
 
@@ -31,6 +35,9 @@ func sysWrite(fd int, p []byte) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
+	}
+	if raceEnabled && len(p) > 0 {
+		raceReadRange(ptr, len(p))
 	}
 	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
 	if e != 0 {

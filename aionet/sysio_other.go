@@ -5,6 +5,7 @@ package aionet
 import "golang.org/x/sys/unix"
 
 // sysRead and sysWrite are read(2) and write(2) on a non-blocking descriptor
-// (on Linux, made without the scheduler's system call bookkeeping).
+// (on Linux, made without the scheduler's system call bookkeeping:
+// sysio_linux.go).
 func sysRead(fd int, p []byte) (int, error)  { return unix.Read(fd, p) }
 func sysWrite(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
