@@ -118,28 +118,6 @@ func (l *Loop) dispatch(fd int, ready, tag uint32) {
 	if ready&poll.Write != 0 && w.writer != nil && l.watches[fd] == w {
 		w.writer()
 	}
-	if l.eager && l.ready.size > 0 {
-		l.runEager()
-	}
-}
-
-// runEager runs, during the dispatch of a poll that began with nothing ready,
-// the tasks and callbacks a descriptor's callbacks just made ready: a task
-// woken by the data it waited for runs while that data is still in the
-// processor's cache, as a goroutine does after its read, instead of after the
-// reads of every other ready descriptor. The order is the ready queue's, as
-// in a pass; the eager runs stop once something they scheduled is left over,
-// and the rest runs in the pass, as before.
-func (l *Loop) runEager() {
-	if l.stopping || l.closing {
-		l.eager = false
-		return
-	}
-	l.sleeping.Store(false)
-	l.runReady(l.ready.size)
-	if l.ready.size > 0 {
-		l.eager = false
-	}
 }
 
 // OnClose registers fn to run when the loop closes, after its tasks have been

@@ -5,7 +5,6 @@ package aio_test
 import (
 	"context"
 	"fmt"
-	"strings"
 	"syscall"
 	"testing"
 
@@ -63,53 +62,5 @@ func TestReaderRunsUntilRemoved(t *testing.T) {
 	})
 	if err != nil {
 		t.Fatal(err)
-	}
-}
-
-// A task woken by a descriptor's callback runs before the callbacks of the
-// other descriptors ready in the same poll, while what the callback read is
-// still in the cache (as a goroutine writes right after its read).
-func TestWokenTaskRunsBeforeNextDescriptor(t *testing.T) {
-	defer noLeaks(t)()
-	const n = 4
-	pairs := socketPairs(t, n)
-	var order []string
-	err := aio.Run(context.Background(), func(ctx context.Context) error {
-		l := aio.LoopOf(ctx)
-		var tasks []aio.Awaitable[struct{}]
-		for i, p := range pairs {
-			f := aio.NewFuture[int](ctx)
-			if err := l.AddReader(uintptr(p[0]), func() {
-				var b [1]byte
-				syscall.Read(p[0], b[:])
-				l.RemoveReader(uintptr(p[0]))
-				order = append(order, fmt.Sprint("read", i))
-				f.SetResult(i)
-			}); err != nil {
-				return err
-			}
-			tasks = append(tasks, aio.Go(ctx, func(ctx context.Context) error {
-				_, err := f.Await(ctx)
-				order = append(order, fmt.Sprint("task", i))
-				return err
-			}))
-		}
-		aio.Yield(ctx) // the tasks wait for their futures
-		for _, p := range pairs {
-			syscall.Write(p[1], []byte{1}) // every descriptor ready for one poll
-		}
-		_, err := aio.Gather(ctx, tasks...)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(order) != 2*n {
-		t.Fatalf("order %v", order)
-	}
-	for i := 0; i < len(order); i += 2 {
-		if r, tk := order[i], order[i+1]; strings.TrimPrefix(r, "read") != strings.TrimPrefix(tk, "task") {
-			t.Fatalf("a callback's task did not run right after it: %s", strings.Join(order, " "))
-		}
 	}
 }

@@ -75,7 +75,6 @@ type Loop struct {
 	nwatch     int        // descriptors watched
 	watchTag   uint32     // tells a descriptor from an earlier one with the same number
 	dispatched uint64     // readiness callbacks run, to tell whether a poll found I/O
-	eager      bool       // dispatch runs what a descriptor's callbacks made ready
 	onClose    []*func()  // OnClose callbacks; nil entries were removed
 }
 
@@ -330,9 +329,7 @@ func (l *Loop) RunUntilComplete(w Waitable) error {
 
 // runOnce is one iteration of the loop: wait for something to do, move due
 // timers to the ready queue, then run what was ready at the start of the pass.
-// What becomes ready during the pass runs in the next one. When the loop had
-// nothing to do before it waited, what a descriptor's callbacks make ready
-// runs right after them (see runEager).
+// What becomes ready during the pass runs in the next one.
 func (l *Loop) runOnce() {
 	// A busy loop never parks: to the Go scheduler it is one goroutine that
 	// runs for ever, which sysmon preempts every 10 ms, taking the processor
@@ -350,9 +347,7 @@ func (l *Loop) runOnce() {
 		l.drainPending()
 	}
 	if l.ready.size == 0 && !l.stopping {
-		l.eager = l.shuffle == nil
 		l.wait()
-		l.eager = false
 	} else if l.nwatch > 0 {
 		l.poller.Wait(0, l.dispatch) // serve I/O even when tasks are always ready
 	}
@@ -371,12 +366,7 @@ func (l *Loop) runOnce() {
 		l.ready.shuffle(l.shuffle)
 	}
 	l.ready.settle()
-	l.runReady(l.ready.size)
-}
-
-// runReady runs the first n items of the ready queue: a pass.
-func (l *Loop) runReady(n int) {
-	for l.passLeft = n; l.passLeft > 0; {
+	for l.passLeft = l.ready.size; l.passLeft > 0; {
 		l.passLeft--
 		it := l.ready.pop()
 		switch {
