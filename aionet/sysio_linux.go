@@ -17,29 +17,27 @@ import (
 // the transport made non-blocking. Race-detector builds tell the detector
 // about the buffer, as unix.Read and unix.Write do.
 func sysRead(fd int, p []byte) (int, error) {
-	var ptr unsafe.Pointer
-	if len(p) > 0 {
-		ptr = unsafe.Pointer(&p[0])
-	}
-	n, _, e := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
-	if e != 0 {
-		return -1, e
-	}
+	n, err := rawIO(unix.SYS_READ, fd, p)
 	if raceEnabled && n > 0 {
-		raceWriteRange(ptr, int(n))
+		raceWriteRange(unsafe.Pointer(&p[0]), n)
 	}
-	return int(n), nil
+	return n, err
 }
 
 func sysWrite(fd int, p []byte) (int, error) {
+	if raceEnabled && len(p) > 0 {
+		raceReadRange(unsafe.Pointer(&p[0]), len(p))
+	}
+	return rawIO(unix.SYS_WRITE, fd, p)
+}
+
+// rawIO makes the system call trap (read or write) on fd and p.
+func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
-	if raceEnabled && len(p) > 0 {
-		raceReadRange(ptr, len(p))
-	}
-	n, _, e := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	n, _, e := unix.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
 	if e != 0 {
 		return -1, e
 	}
