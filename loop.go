@@ -70,6 +70,7 @@ type Loop struct {
 	sleeping   atomic.Bool
 	inflight   atomic.Int64 // work running elsewhere that will report back
 	poller     poll.Poller
+	onReady    func(fd int, ready, tag uint32) // l.dispatch, made once: a method value passed on allocates
 
 	watches    []*fdWatch // by file descriptor
 	nwatch     int        // descriptors watched
@@ -140,6 +141,7 @@ func NewLoop(opts ...Option) *Loop {
 		p = poll.NewFallback()
 	}
 	l.poller = p
+	l.onReady = l.dispatch
 	registerLoop(l)
 	return l
 }
@@ -349,7 +351,7 @@ func (l *Loop) runOnce() {
 	if l.ready.size == 0 && !l.stopping {
 		l.wait()
 	} else if l.nwatch > 0 {
-		l.poller.Wait(0, l.dispatch) // serve I/O even when tasks are always ready
+		l.poller.Wait(0, l.onReady) // serve I/O even when tasks are always ready
 	}
 	if len(l.timers) > 0 {
 		now := l.now()
@@ -405,7 +407,7 @@ func (l *Loop) wait() {
 			// Jump to the next timer, unless I/O is ready right now.
 			if l.nwatch > 0 {
 				before := l.dispatched
-				l.poller.Wait(0, l.dispatch)
+				l.poller.Wait(0, l.onReady)
 				if l.dispatched != before {
 					return
 				}
@@ -425,7 +427,7 @@ func (l *Loop) wait() {
 	if l.hasPending.Load() {
 		timeout = 0
 	}
-	l.poller.Wait(timeout, l.dispatch)
+	l.poller.Wait(timeout, l.onReady)
 	l.sleeping.Store(false)
 	if l.hasPending.Load() {
 		l.drainPending()
