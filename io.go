@@ -3,8 +3,15 @@ package aio
 import (
 	"errors"
 
+	"github.com/aio-go/aio/internal/edge"
 	"github.com/aio-go/aio/internal/poll"
 )
+
+func init() {
+	edge.AddReader = func(l any, fd uintptr, fn func()) error {
+		return l.(*Loop).watch(int(fd), fn, true, true)
+	}
+}
 
 // Readiness callbacks (asyncio's add_reader / add_writer): the low level on
 // which the aionet package builds transports and streams. A callback runs on
@@ -21,14 +28,15 @@ type fdWatch struct {
 	tag    uint32
 	reader func()
 	writer func()
+	edge   bool // edge-triggered (see internal/edge)
 }
 
 // AddReader calls fn on the loop whenever fd is readable, until RemoveReader.
 // It replaces a reader fn already set for fd.
-func (l *Loop) AddReader(fd uintptr, fn func()) error { return l.watch(int(fd), fn, true) }
+func (l *Loop) AddReader(fd uintptr, fn func()) error { return l.watch(int(fd), fn, true, false) }
 
 // AddWriter calls fn on the loop whenever fd is writable, until RemoveWriter.
-func (l *Loop) AddWriter(fd uintptr, fn func()) error { return l.watch(int(fd), fn, false) }
+func (l *Loop) AddWriter(fd uintptr, fn func()) error { return l.watch(int(fd), fn, false, false) }
 
 // RemoveReader stops watching fd for reading; it reports whether it was.
 func (l *Loop) RemoveReader(fd uintptr) bool { return l.unwatch(int(fd), true) }
@@ -36,7 +44,9 @@ func (l *Loop) RemoveReader(fd uintptr) bool { return l.unwatch(int(fd), true) }
 // RemoveWriter stops watching fd for writing; it reports whether it was.
 func (l *Loop) RemoveWriter(fd uintptr) bool { return l.unwatch(int(fd), false) }
 
-func (l *Loop) watch(fd int, fn func(), read bool) error {
+// watch sets fd's reader or writer; edge makes a new watch of fd
+// edge-triggered (an existing one keeps its mode).
+func (l *Loop) watch(fd int, fn func(), read, edge bool) error {
 	if l.closing || l.closed {
 		return ErrClosed
 	}
@@ -57,6 +67,9 @@ func (l *Loop) watch(fd int, fn func(), read bool) error {
 		w.reader = fn
 	} else {
 		w.writer = fn
+	}
+	if fresh {
+		w.edge = edge
 	}
 	if err := l.poller.Control(fd, w.interest(), w.tag); err != nil {
 		*w = old
@@ -98,6 +111,9 @@ func (w *fdWatch) interest() uint32 {
 	if w.writer != nil {
 		i |= poll.Write
 	}
+	if w.edge && i != 0 {
+		i |= poll.Edge
+	}
 	return i
 }
 
@@ -114,6 +130,11 @@ func (l *Loop) dispatch(fd int, ready, tag uint32) {
 	l.dispatched++
 	if ready&poll.Read != 0 && w.reader != nil {
 		w.reader()
+		// An edge-triggered reader stops at a short read; the peer's close
+		// that came with the data raises no new edge: read on to it.
+		if w.edge && ready&poll.Hup != 0 && l.watches[fd] == w && w.reader != nil {
+			w.reader()
+		}
 	}
 	if ready&poll.Write != 0 && w.writer != nil && l.watches[fd] == w {
 		w.writer()

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/internal/edge"
 )
 
 // fdTransport is a connection on a non-blocking socket watched by the loop's
@@ -22,6 +23,7 @@ type fdTransport struct {
 	wbuf         []byte // bytes waiting to be sent
 	limits       writeLimits
 	readPaused   bool
+	eofRead      bool // the peer's EOF was read and told
 	writing      bool // a writer callback is registered
 	eofAsked     bool // WriteEOF: shut the write side once wbuf is sent
 	eofSent      bool
@@ -48,7 +50,7 @@ func newFDTransportOn(l *aio.Loop, fd int, p Protocol, read bool, laddr, raddr n
 	t := &fdTransport{loop: l, fd: fd, proto: p, laddr: laddr, raddr: raddr}
 	t.limits.set(DefaultHighWater, DefaultLowWater)
 	if read {
-		if err := l.AddReader(uintptr(fd), t.readReady); err != nil {
+		if err := edge.AddReader(l, uintptr(fd), t.readReady); err != nil {
 			unix.Close(fd)
 			return nil, err
 		}
@@ -92,8 +94,14 @@ func (c *copier) BufferUpdated(n int) {
 	c.buf = nil
 }
 
-// readInto reads into the protocol's own buffer.
+// readInto reads into the protocol's own buffer. The descriptor is watched
+// edge-triggered: it reads until a short read (the socket had no more) or
+// EAGAIN, and after a few full buffers lets the loop serve the others and
+// comes back on its next pass.
 func (t *fdTransport) readInto(p BufferedProtocol) {
+	if t.closed || t.readPaused || t.eofRead { // a read scheduled by the previous call
+		return
+	}
 	for range 4 {
 		buf := p.GetBuffer()
 		n, err := sysRead(t.fd, buf)
@@ -103,12 +111,14 @@ func (t *fdTransport) readInto(p BufferedProtocol) {
 			if t.closed || t.readPaused || n < len(buf) {
 				return
 			}
-		case err == unix.EAGAIN || err == unix.EINTR:
+		case err == unix.EINTR:
+		case err == unix.EAGAIN:
 			return
 		case err != nil:
 			t.closeNow(t.opError("read", err))
 			return
 		default: // EOF
+			t.eofRead = true
 			t.loop.RemoveReader(uintptr(t.fd))
 			if !t.proto.EOFReceived() {
 				t.Close()
@@ -116,6 +126,7 @@ func (t *fdTransport) readInto(p BufferedProtocol) {
 			return
 		}
 	}
+	t.loop.CallSoon(t.readReady) // more may be waiting, and no new edge will say so
 }
 
 func (t *fdTransport) Write(data []byte) error {
@@ -245,7 +256,9 @@ func (t *fdTransport) PauseReading() {
 func (t *fdTransport) ResumeReading() {
 	if t.readPaused && !t.closing {
 		t.readPaused = false
-		t.loop.AddReader(uintptr(t.fd), t.readReady)
+		if !t.eofRead {
+			edge.AddReader(t.loop, uintptr(t.fd), t.readReady)
+		}
 	}
 }
 

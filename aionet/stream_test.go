@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"syscall"
@@ -721,4 +722,51 @@ func TestConcurrentReadersLoseNothing(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestDataAndEOFTogether: a peer that writes and closes before the server
+// looks (here, before it accepts) delivers the data and the end of the
+// stream in one readiness event; the stream must see both.
+func TestDataAndEOFTogether(t *testing.T) {
+	for _, network := range []string{"tcp", "unix"} {
+		t.Run(network, func(t *testing.T) {
+			run(t, func(ctx context.Context) error {
+				addr := "127.0.0.1:0"
+				if network == "unix" {
+					addr = filepath.Join(t.TempDir(), "s")
+				}
+				ln, err := aionet.Listen(ctx, network, addr)
+				if err != nil {
+					return err
+				}
+				defer ln.Close()
+				_, err = aio.ToThread(ctx, func(context.Context) (struct{}, error) {
+					c, err := net.Dial(network, ln.Addr().String())
+					if err != nil {
+						return struct{}{}, err
+					}
+					c.Write([]byte("last words"))
+					return struct{}{}, c.Close()
+				})
+				if err != nil {
+					return err
+				}
+				s, err := ln.Accept(ctx)
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				var got []byte
+				err = aio.Timeout(ctx, 5*time.Second, func(ctx context.Context) (err error) {
+					got, err = s.ReadUntil(ctx, []byte("never"))
+					return err
+				})
+				var ie *aionet.IncompleteReadError
+				if !errors.As(err, &ie) || string(got) != "last words" || string(ie.Partial) != "last words" {
+					t.Errorf("ReadUntil = %q, %v; want the data and the end of the stream", got, err)
+				}
+				return nil
+			})
+		})
+	}
 }

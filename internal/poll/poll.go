@@ -13,6 +13,18 @@ import (
 const (
 	Read  uint32 = 1 << 0 // readable, or the peer closed, or an error is pending
 	Write uint32 = 1 << 1 // writable
+	// Edge asks, with Read or Write, for edge-triggered events where the
+	// poller has them (epoll): a descriptor is reported when it becomes
+	// ready, not on every Wait while it stays ready, so its owner must
+	// consume the readiness (read to a short read or EAGAIN) or come back to
+	// it by itself. Pollers without it stay level-triggered, which such an
+	// owner handles too.
+	Edge uint32 = 1 << 2
+	// Hup comes with Read when the peer has closed or an error is pending:
+	// an edge-triggered reader that stopped at a short read must read on,
+	// since the end of the stream that came with the data raises no new
+	// edge.
+	Hup uint32 = 1 << 3
 )
 
 // ErrUnsupported is returned by Control where the system has no poller the
@@ -34,7 +46,8 @@ type Poller interface {
 	// Wake makes a Wait in progress, or the next one, return. Any goroutine
 	// may call it.
 	Wake() error
-	// Control sets the interest of fd (Read, Write, both); 0 removes fd. The
+	// Control sets the interest of fd (Read, Write, both, maybe with Edge);
+	// 0 removes fd. The
 	// tag comes back with its events, to tell a descriptor from a later one
 	// with the same number.
 	Control(fd int, interest uint32, tag uint32) error

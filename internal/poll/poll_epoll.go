@@ -123,6 +123,9 @@ func (p *epoll) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) 
 		if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 {
 			ready |= Read
 		}
+		if ev.Events&(unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 {
+			ready |= Hup
+		}
 		if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 			ready |= Write
 		}
@@ -186,6 +189,12 @@ func (p *epoll) Control(fd int, interest, tag uint32) error {
 	}
 	if interest&Write != 0 {
 		ev.Events |= unix.EPOLLOUT
+	}
+	if interest&Edge != 0 {
+		// Level-triggered, epoll puts every reported descriptor back on its
+		// ready list and polls it again at the next epoll_wait, only to drop
+		// it: one socket poll per event wasted.
+		ev.Events |= unix.EPOLLET
 	}
 	op := unix.EPOLL_CTL_ADD
 	if had {
