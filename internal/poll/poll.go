@@ -34,8 +34,9 @@ var ErrUnsupported = errors.New("poll: file descriptor polling is not supported 
 // ErrClosed is returned by a poller that was closed.
 var ErrClosed = errors.New("poll: poller is closed")
 
-// A Poller waits for readiness of file descriptors (level-triggered: a
-// descriptor stays ready until the condition is consumed) and for Wake. All
+// A Poller waits for readiness of file descriptors (level-triggered unless
+// Edge is asked: a descriptor stays ready until the condition is consumed)
+// and for Wake. All
 // methods but Wake belong to one goroutine.
 type Poller interface {
 	// Wait blocks until a descriptor of interest is ready, Wake is called, or

@@ -12,7 +12,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// epoll is the Linux poller: level-triggered epoll, and an eventfd to wake it.
+// epoll is the Linux poller: epoll (level-triggered, or edge-triggered for
+// descriptors that ask), and an eventfd to wake it.
 //
 // The loop must not sleep in a blocking epoll_wait: the Go scheduler would
 // see a goroutine stuck in a system call, hand its processor to another
