@@ -111,7 +111,7 @@ func (t *fdTransport) readInto(p BufferedProtocol) {
 			if t.closed || t.readPaused || n < len(buf) {
 				return
 			}
-		case err == unix.EINTR:
+		case err == unix.EINTR: // again
 		case err == unix.EAGAIN:
 			return
 		case err != nil:

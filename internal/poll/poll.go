@@ -36,8 +36,7 @@ var ErrClosed = errors.New("poll: poller is closed")
 
 // A Poller waits for readiness of file descriptors (level-triggered unless
 // Edge is asked: a descriptor stays ready until the condition is consumed)
-// and for Wake. All
-// methods but Wake belong to one goroutine.
+// and for Wake. All methods but Wake belong to one goroutine.
 type Poller interface {
 	// Wait blocks until a descriptor of interest is ready, Wake is called, or
 	// timeout passes (a negative timeout waits without limit, zero does not
@@ -48,9 +47,8 @@ type Poller interface {
 	// may call it.
 	Wake() error
 	// Control sets the interest of fd (Read, Write, both, maybe with Edge);
-	// 0 removes fd. The
-	// tag comes back with its events, to tell a descriptor from a later one
-	// with the same number.
+	// 0 removes fd. The tag comes back with its events, to tell a descriptor
+	// from a later one with the same number.
 	Control(fd int, interest uint32, tag uint32) error
 	// Close releases the poller.
 	Close() error

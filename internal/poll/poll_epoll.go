@@ -145,8 +145,8 @@ func (p *epoll) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) 
 // the loop parking and waking, every such wake-up was a futex call and two
 // context switches on the loop's core, and reset sysmon to polling every
 // 20 µs, so that it slept and was woken again at the next park: a state that
-// fed itself, costing a fifth of the loop's throughput when echoing 100 KiB
-// messages.
+// fed itself (0.054 futex calls, 0.018 sched_yields and 0.17 context switches
+// per request in a 100 KiB echo run that had fallen into it).
 func (p *epoll) poll() (int, error) {
 	n, _, e := syscall.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(p.fd),
 		uintptr(unsafe.Pointer(&p.events[0])), uintptr(len(p.events)), 0, 0, 0)
