@@ -770,3 +770,76 @@ func TestDataAndEOFTogether(t *testing.T) {
 		})
 	}
 }
+
+// echoProtocol sends back what it receives, from the transport's callbacks.
+type echoProtocol struct {
+	t    aionet.Transport
+	lost func(error)
+}
+
+func (p *echoProtocol) ConnectionMade(t aionet.Transport) { p.t = t }
+func (p *echoProtocol) DataReceived(data []byte)          { p.t.Write(data) }
+func (p *echoProtocol) EOFReceived() bool                 { return false } // close
+func (p *echoProtocol) ConnectionLost(err error)          { p.lost(err) }
+
+// TestServeProtocol serves connections with callbacks only: round trips of
+// several sizes on a few connections at once, then each client's close
+// reaches its protocol.
+func TestServeProtocol(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		var lost []error
+		var allLost aio.Event
+		ln.ServeProtocol(func() aionet.Protocol {
+			return &echoProtocol{lost: func(err error) {
+				if lost = append(lost, err); len(lost) == 3 {
+					allLost.Set()
+				}
+			}}
+		})
+		var clients []aio.Awaitable[struct{}]
+		for range 3 {
+			clients = append(clients, aio.Go(ctx, func(ctx context.Context) error {
+				return protocolClient(ctx, ln.Addr().String())
+			}))
+		}
+		if _, err := aio.Gather(ctx, clients...); err != nil {
+			return err
+		}
+		if err := aio.Timeout(ctx, 5*time.Second, allLost.Wait); err != nil {
+			return fmt.Errorf("connections lost: %d of 3: %w", len(lost), err)
+		}
+		for _, err := range lost {
+			if err != nil {
+				t.Errorf("ConnectionLost(%v) after the client closed, want nil", err)
+			}
+		}
+		return nil
+	})
+}
+
+func protocolClient(ctx context.Context, addr string) error {
+	s, err := aionet.Dial(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	for _, size := range []int{1, 1000, 100_000, 1 << 20} {
+		msg := bytes.Repeat([]byte{byte(size)}, size)
+		if _, err := s.Write(msg); err != nil {
+			return err
+		}
+		got, err := s.ReadExactly(ctx, size)
+		if err != nil {
+			return fmt.Errorf("echo of %d bytes: %w", size, err)
+		}
+		if !bytes.Equal(got, msg) {
+			return fmt.Errorf("echo of %d bytes came back changed", size)
+		}
+	}
+	return nil
+}
