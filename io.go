@@ -117,9 +117,15 @@ func (w *fdWatch) interest() uint32 {
 	return i
 }
 
-// dispatch runs the callbacks of a ready descriptor, unless it was removed,
-// or replaced by a newer one with the same number, since the poll.
-func (l *Loop) dispatch(fd int, ready, tag uint32) {
+// dispatcher is the loop as the poller's handler: Ready runs the callbacks
+// of a ready descriptor, unless it was removed, or replaced by a newer one
+// with the same number, since the poll.
+type dispatcher Loop
+
+func (l *Loop) dispatcher() *dispatcher { return (*dispatcher)(l) }
+
+func (d *dispatcher) Ready(fd int, ready, tag uint32) {
+	l := (*Loop)(d)
 	if fd >= len(l.watches) {
 		return
 	}

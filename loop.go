@@ -70,7 +70,6 @@ type Loop struct {
 	sleeping   atomic.Bool
 	inflight   atomic.Int64 // work running elsewhere that will report back
 	poller     poll.Poller
-	onReady    func(fd int, ready, tag uint32) // l.dispatch, made once: a method value passed on allocates
 
 	watches    []*fdWatch // by file descriptor
 	nwatch     int        // descriptors watched
@@ -141,7 +140,6 @@ func NewLoop(opts ...Option) *Loop {
 		p = poll.NewFallback()
 	}
 	l.poller = p
-	l.onReady = l.dispatch
 	registerLoop(l)
 	return l
 }
@@ -351,7 +349,7 @@ func (l *Loop) runOnce() {
 	if l.ready.size == 0 && !l.stopping {
 		l.wait()
 	} else if l.nwatch > 0 {
-		l.poller.Wait(0, l.onReady) // serve I/O even when tasks are always ready
+		l.poller.Wait(0, l.dispatcher()) // serve I/O even when tasks are always ready
 	}
 	if len(l.timers) > 0 {
 		now := l.now()
@@ -396,6 +394,16 @@ func (l *Loop) wait() {
 	if len(l.foreign) > 0 && l.checkForeign() {
 		return
 	}
+	// Under load, I/O is usually ready already: a poll that does not block
+	// finds it without the clock read, the sleeping flag and the runtime's
+	// parking that a wait with a timeout costs.
+	if l.nwatch > 0 {
+		before := l.dispatched
+		l.poller.Wait(0, l.dispatcher())
+		if l.dispatched != before {
+			return
+		}
+	}
 	timeout := time.Duration(-1)
 	if len(l.timers) > 0 {
 		d := l.timers[0].when - l.now()
@@ -404,14 +412,7 @@ func (l *Loop) wait() {
 		} else if l.vclock == nil {
 			timeout = time.Duration(d)
 		} else if l.inflight.Load() == 0 {
-			// Jump to the next timer, unless I/O is ready right now.
-			if l.nwatch > 0 {
-				before := l.dispatched
-				l.poller.Wait(0, l.onReady)
-				if l.dispatched != before {
-					return
-				}
-			}
+			// Jump to the next timer: no I/O was ready (see above).
 			l.vclock.advanceTo(l.epochNs + l.timers[0].when)
 			return
 		}
@@ -427,7 +428,7 @@ func (l *Loop) wait() {
 	if l.hasPending.Load() {
 		timeout = 0
 	}
-	l.poller.Wait(timeout, l.onReady)
+	l.poller.Wait(timeout, l.dispatcher())
 	l.sleeping.Store(false)
 	if l.hasPending.Load() {
 		l.drainPending()

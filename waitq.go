@@ -3,27 +3,29 @@ package aio
 import "context"
 
 // A waitq is a FIFO of tasks waiting for something: the waiters of a lock, a
-// semaphore, an event, a queue. Each waiter is a future that whoever wakes it
-// completes; the task awaits that future.
+// semaphore, an event, a queue. Whoever wakes a waiter grants it and makes
+// its task ready; the task itself takes the entry off the queue.
 type waitq struct {
 	head, tail *qwaiter
 	n          int
 }
 
 type qwaiter struct {
-	f          fut
+	t          *task
 	prev, next *qwaiter
 	queued     bool
+	granted    bool
 }
 
-func (q *waitq) push(l *Loop) *qwaiter {
+func (q *waitq) push(t *task) *qwaiter {
+	l := t.loop
 	var w *qwaiter
 	if n := len(l.freeQ); n > 0 { // recycled: a wait allocates nothing
 		w = l.freeQ[n-1]
 		l.freeQ = l.freeQ[:n-1]
-		*w = qwaiter{f: fut{loop: l}, queued: true}
+		*w = qwaiter{t: t, queued: true}
 	} else {
-		w = &qwaiter{f: fut{loop: l}, queued: true}
+		w = &qwaiter{t: t, queued: true}
 	}
 	w.prev = q.tail
 	if q.tail != nil {
@@ -63,7 +65,8 @@ func (q *waitq) wakeFirst() bool {
 		return false
 	}
 	q.remove(w)
-	w.f.complete(nil)
+	w.granted = true
+	w.t.wake()
 	return true
 }
 
@@ -95,17 +98,21 @@ func (q *waitq) wait(ctx context.Context, owner **Loop) (granted bool, err error
 	if c := wc.cause(); c != nil {
 		return false, c
 	}
-	w := q.push(t.loop)
+	w := q.push(t)
 	t.w.abortQ, t.w.abortW = q, w
-	err = w.f.awaitIn(t, &wc)
+	closing := false
+	for !w.granted && !closing && wc.cause() == nil {
+		closing = t.park(&wc)
+	}
 	t.w.abortQ, t.w.abortW = nil, nil
 	q.remove(w)
-	granted = w.f.state != futPending
+	granted = w.granted
+	w.t = nil
 	if len(t.loop.freeQ) < 256 {
 		t.loop.freeQ = append(t.loop.freeQ, w)
 	}
-	if err != nil {
-		return granted, err
+	if closing {
+		return granted, ErrClosed
 	}
-	return true, wc.cause()
+	return granted, wc.cause() // nil if granted and not cancelled since
 }

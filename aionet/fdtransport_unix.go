@@ -30,7 +30,8 @@ type fdTransport struct {
 	closing      bool // Close: close once wbuf is sent
 	closed       bool
 	stopOnClose  func() bool
-	copier       copier // the read path of a protocol that is not a BufferedProtocol
+	reader       BufferedProtocol // proto, or copier if proto is not a BufferedProtocol
+	copier       copier
 }
 
 // readBufs lends the read buffer: data is handed to DataReceived and must not
@@ -49,6 +50,11 @@ func newFDTransport(l *aio.Loop, network string, fd int, p Protocol) (*fdTranspo
 func newFDTransportOn(l *aio.Loop, fd int, p Protocol, read bool, laddr, raddr net.Addr) (*fdTransport, error) {
 	t := &fdTransport{loop: l, fd: fd, proto: p, laddr: laddr, raddr: raddr}
 	t.limits.set(DefaultHighWater, DefaultLowWater)
+	t.reader, _ = p.(BufferedProtocol)
+	if t.reader == nil {
+		t.copier.Protocol = p
+		t.reader = &t.copier
+	}
 	if read {
 		if err := edge.AddReader(l, uintptr(fd), t.readReady); err != nil {
 			unix.Close(fd)
@@ -65,14 +71,7 @@ func newFDTransportOn(l *aio.Loop, fd int, p Protocol, read bool, laddr, raddr n
 	return t, nil
 }
 
-func (t *fdTransport) readReady() {
-	if bp, ok := t.proto.(BufferedProtocol); ok {
-		t.readInto(bp)
-		return
-	}
-	t.copier.Protocol = t.proto
-	t.readInto(&t.copier)
-}
+func (t *fdTransport) readReady() { t.readInto(t.reader) }
 
 // copier lends a plain Protocol's reads a pooled buffer and hands the bytes
 // to DataReceived: the transport has one read path.

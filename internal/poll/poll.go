@@ -40,9 +40,9 @@ var ErrClosed = errors.New("poll: poller is closed")
 type Poller interface {
 	// Wait blocks until a descriptor of interest is ready, Wake is called, or
 	// timeout passes (a negative timeout waits without limit, zero does not
-	// block), and calls fn for each ready descriptor with the ready bits and
-	// the tag given to Control.
-	Wait(timeout time.Duration, fn func(fd int, ready uint32, tag uint32)) error
+	// block), and calls h.Ready for each ready descriptor with the ready bits
+	// and the tag given to Control.
+	Wait(timeout time.Duration, h Handler) error
 	// Wake makes a Wait in progress, or the next one, return. Any goroutine
 	// may call it.
 	Wake() error
@@ -53,6 +53,19 @@ type Poller interface {
 	// Close releases the poller.
 	Close() error
 }
+
+// A Handler receives the descriptors a Wait finds ready. It is an interface,
+// not a function, so that the loop passes itself: a method value would cost
+// a call through a wrapper per event.
+type Handler interface {
+	Ready(fd int, ready, tag uint32)
+}
+
+// HandlerFunc makes a function a Handler.
+type HandlerFunc func(fd int, ready, tag uint32)
+
+// Ready calls f.
+func (f HandlerFunc) Ready(fd int, ready, tag uint32) { f(fd, ready, tag) }
 
 // msec rounds a timeout up to whole milliseconds, for the system calls that
 // take them: rounding down would wake the loop before its timer is due.

@@ -14,7 +14,7 @@ type chanPoller struct {
 // making one failed.
 func NewFallback() Poller { return &chanPoller{c: make(chan struct{}, 1)} }
 
-func (p *chanPoller) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) error {
+func (p *chanPoller) Wait(timeout time.Duration, h Handler) error {
 	switch {
 	case timeout < 0:
 		<-p.c

@@ -79,7 +79,7 @@ func New() (Poller, error) {
 	return p, nil
 }
 
-func (p *epoll) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) error {
+func (p *epoll) Wait(timeout time.Duration, h Handler) error {
 	if p.closed {
 		return ErrClosed
 	}
@@ -130,7 +130,7 @@ func (p *epoll) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) 
 		if ev.Events&(unix.EPOLLOUT|unix.EPOLLHUP|unix.EPOLLERR) != 0 {
 			ready |= Write
 		}
-		fn(fd, ready, uint32(ev.Pad))
+		h.Ready(fd, ready, uint32(ev.Pad))
 	}
 	if n == len(p.events) && n < 4096 {
 		p.events = make([]unix.EpollEvent, 2*n) // busy: take more per call

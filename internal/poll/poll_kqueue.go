@@ -48,7 +48,7 @@ func New() (Poller, error) {
 	return p, nil
 }
 
-func (p *kqueue) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32)) error {
+func (p *kqueue) Wait(timeout time.Duration, h Handler) error {
 	if p.closed {
 		return ErrClosed
 	}
@@ -87,7 +87,7 @@ func (p *kqueue) Wait(timeout time.Duration, fn func(fd int, ready, tag uint32))
 		if ev.Flags&(unix.EV_EOF|unix.EV_ERROR) != 0 {
 			ready |= Read
 		}
-		fn(fd, ready, p.tags[fd])
+		h.Ready(fd, ready, p.tags[fd])
 	}
 	return nil
 }

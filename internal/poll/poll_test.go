@@ -19,7 +19,7 @@ type event struct {
 func wait(t *testing.T, p poll.Poller, timeout time.Duration) []event {
 	t.Helper()
 	var got []event
-	if err := p.Wait(timeout, func(fd int, ready, tag uint32) { got = append(got, event{fd, ready, tag}) }); err != nil {
+	if err := p.Wait(timeout, poll.HandlerFunc(func(fd int, ready, tag uint32) { got = append(got, event{fd, ready, tag}) })); err != nil {
 		t.Fatal(err)
 	}
 	return got
@@ -74,7 +74,7 @@ func TestReadinessWakeAndTimeout(t *testing.T) {
 		t.Fatalf("after removal: %v", got)
 	}
 	p.Close()
-	if err := p.Wait(0, func(int, uint32, uint32) {}); err != poll.ErrClosed {
+	if err := p.Wait(0, poll.HandlerFunc(func(int, uint32, uint32) {})); err != poll.ErrClosed {
 		t.Fatalf("Wait after Close = %v", err)
 	}
 }
