@@ -317,8 +317,11 @@ func (ln *Listener) Accept(ctx context.Context) (*Stream, error) {
 // AcceptTransport waits for a connection and drives it with p.
 func (ln *Listener) AcceptTransport(ctx context.Context, p Protocol) (Transport, error) {
 	for len(ln.queue) == 0 {
-		if ln.closed {
-			return nil, &net.OpError{Op: "accept", Net: ln.Addr().Network(), Addr: ln.Addr(), Err: ErrClosed}
+		switch {
+		case ln.closed:
+			return nil, ln.opError(ErrClosed)
+		case ln.onAccept != nil:
+			return nil, ln.opError(errServing)
 		}
 		if ln.err != nil {
 			return nil, ln.err
@@ -350,12 +353,24 @@ func (ln *Listener) Close() error {
 
 // ServeProtocol drives each accepted connection with a protocol from
 // factory.
-func (ln *Listener) ServeProtocol(factory func() Protocol) {
+func (ln *Listener) ServeProtocol(factory func() Protocol) error {
+	switch {
+	case ln.closed:
+		return ln.opError(ErrClosed)
+	case ln.onAccept != nil:
+		return ln.opError(errServing)
+	}
 	ln.onAccept = func(c net.Conn) { newConnTransport(ln.loop, c, factory(), true) }
 	for _, c := range ln.queue {
 		ln.onAccept(c)
 	}
 	ln.queue = nil
+	ln.ready.Set()
+	return nil
+}
+
+func (ln *Listener) opError(err error) error {
+	return &net.OpError{Op: "accept", Net: ln.Addr().Network(), Addr: ln.Addr(), Err: err}
 }
 
 // newPipeTransport drives our end of a pipe with goroutines.

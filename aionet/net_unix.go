@@ -48,7 +48,7 @@ type Listener struct {
 	fd          int
 	network     string
 	addr        net.Addr
-	ready       aio.Event // the socket may have connections to accept
+	waits       readiness // Accept's
 	closed      bool
 	stopOnClose func() bool
 	onAccept    func(fd int) // set by ServeProtocol: accept in the callback
@@ -88,10 +88,7 @@ func (c ListenConfig) Listen(ctx context.Context, network, address string) (*Lis
 		return nil, opErr(err)
 	}
 	ln := &Listener{loop: l, fd: fd, network: network, addr: addr}
-	if err := l.AddReader(uintptr(fd), ln.readable); err != nil {
-		unix.Close(fd)
-		return nil, opErr(err)
-	}
+	ln.waits.init(l, fd)
 	ln.stopOnClose = l.OnClose(func() {
 		reportUnclosed(l, "listener", ln.addr, nil)
 		ln.Close()
@@ -99,11 +96,8 @@ func (c ListenConfig) Listen(ctx context.Context, network, address string) (*Lis
 	return ln, nil
 }
 
-func (ln *Listener) readable() {
-	if ln.onAccept == nil {
-		ln.ready.Set()
-		return
-	}
+// acceptReady accepts what ServeProtocol serves.
+func (ln *Listener) acceptReady() {
 	for range 64 { // accept a batch, then let the loop serve the connections
 		fd, _, err := accept(ln.fd)
 		if err != nil {
@@ -147,8 +141,11 @@ func (ln *Listener) Accept(ctx context.Context) (*Stream, error) {
 // AcceptTransport waits for a connection and drives it with p.
 func (ln *Listener) AcceptTransport(ctx context.Context, p Protocol) (Transport, error) {
 	for {
-		if ln.closed {
+		switch {
+		case ln.closed:
 			return nil, ln.opError(ErrClosed)
+		case ln.onAccept != nil:
+			return nil, ln.opError(errServing)
 		}
 		fd, _, err := accept(ln.fd)
 		if err == nil {
@@ -161,8 +158,7 @@ func (ln *Listener) AcceptTransport(ctx context.Context, p Protocol) (Transport,
 		if !retryAccept(err) {
 			return nil, ln.opError(os.NewSyscallError("accept", err))
 		}
-		ln.ready.Clear()
-		if err := ln.ready.Wait(ctx); err != nil {
+		if err := ln.waits.wait(ctx, false); err != nil {
 			return nil, err
 		}
 	}
@@ -179,7 +175,10 @@ func (ln *Listener) Close() error {
 		return nil
 	}
 	ln.closed = true
-	ln.loop.RemoveReader(uintptr(ln.fd))
+	ln.waits.detach()
+	if ln.onAccept != nil {
+		ln.loop.RemoveReader(uintptr(ln.fd))
+	}
 	unix.Close(ln.fd)
 	if ln.stopOnClose != nil {
 		ln.stopOnClose()
@@ -187,18 +186,29 @@ func (ln *Listener) Close() error {
 	if ln.network == "unix" {
 		os.Remove(ln.addr.String())
 	}
-	ln.ready.Set()
 	return nil
 }
 
 // ServeProtocol accepts connections in the loop's readiness callback and
 // drives each with a protocol from factory, with no task per connection
 // (asyncio's create_server). It returns at once; Close the listener to stop.
-func (ln *Listener) ServeProtocol(factory func() Protocol) {
+// Accepts waiting on the listener return an error, and so do later ones.
+func (ln *Listener) ServeProtocol(factory func() Protocol) error {
+	switch {
+	case ln.closed:
+		return ln.opError(ErrClosed)
+	case ln.onAccept != nil:
+		return ln.opError(errServing)
+	}
 	ln.onAccept = func(fd int) {
 		if _, err := newFDTransport(ln.loop, ln.network, fd, factory()); err != nil {
 			ln.report(err)
 		}
 	}
-	ln.ready.Set()
+	ln.waits.detach()
+	if err := ln.loop.AddReader(uintptr(ln.fd), ln.acceptReady); err != nil {
+		ln.Close() // the loop is closing: nothing will serve
+		return ln.opError(err)
+	}
+	return nil
 }

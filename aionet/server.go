@@ -43,7 +43,7 @@ func (srv *Server) acceptLoop(ctx context.Context) error {
 	for {
 		s, err := srv.ln.Accept(ctx)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) || ctx.Err() != nil {
+			if errors.Is(err, net.ErrClosed) || errors.Is(err, aio.ErrClosed) || ctx.Err() != nil {
 				return nil
 			}
 			l.CallExceptionHandler(aio.ExceptionContext{Message: "aionet: accept failed", Err: err})

@@ -104,6 +104,10 @@ var ErrClosed = net.ErrClosed
 
 var errWriteAfterEOF = errors.New("aionet: write after WriteEOF")
 
+// errServing is the error of Accept, and of a second ServeProtocol, on a
+// listener that serves protocols.
+var errServing = errors.New("aionet: the listener serves protocols (ServeProtocol)")
+
 // writeLimits holds the water marks shared by the transports.
 type writeLimits struct {
 	high, low int

@@ -50,7 +50,9 @@ func serve(ctx context.Context, addr string, protocol, reusePort bool) error {
 	}
 	defer ln.Close()
 	if protocol {
-		ln.ServeProtocol(func() aionet.Protocol { return &echoProtocol{} })
+		if err := ln.ServeProtocol(func() aionet.Protocol { return &echoProtocol{} }); err != nil {
+			return err
+		}
 	} else {
 		aionet.Serve(ctx, ln, echo)
 	}

@@ -171,7 +171,9 @@ func aioServer(ctx context.Context, n int, protocol bool) (map[string]any, error
 	got := 0
 	var all aio.Event
 	if protocol {
-		ln.ServeProtocol(func() aionet.Protocol { return &lineProtocol{got: &got, ev: &all, n: n} })
+		if err := ln.ServeProtocol(func() aionet.Protocol { return &lineProtocol{got: &got, ev: &all, n: n} }); err != nil {
+			return nil, err
+		}
 	} else {
 		srv := aionet.Serve(ctx, ln, func(ctx context.Context, s *aionet.Stream) error {
 			for {
