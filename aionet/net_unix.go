@@ -50,6 +50,7 @@ type Listener struct {
 	addr        net.Addr
 	waits       readiness // Accept's
 	closed      bool
+	retry       *aio.Handle // ServeProtocol's accepting, resumed after a failure
 	stopOnClose func() bool
 	onAccept    func(fd int) // set by ServeProtocol: accept in the callback
 }
@@ -102,7 +103,17 @@ func (ln *Listener) acceptReady() {
 		fd, _, err := accept(ln.fd)
 		if err != nil {
 			if !retryAccept(err) {
+				// Out of descriptors, say: the connection stays queued and
+				// the socket readable. Accepting again at once would fail
+				// at every pass; try again later, as asyncio does.
 				ln.report(err)
+				ln.loop.RemoveReader(uintptr(ln.fd))
+				ln.retry = ln.loop.CallLater(acceptRetryDelay, func() {
+					ln.retry = nil
+					if err := ln.loop.AddReader(uintptr(ln.fd), ln.acceptReady); err != nil {
+						ln.report(err)
+					}
+				})
 			}
 			return
 		}
@@ -178,6 +189,9 @@ func (ln *Listener) Close() error {
 	ln.waits.detach()
 	if ln.onAccept != nil {
 		ln.loop.RemoveReader(uintptr(ln.fd))
+	}
+	if ln.retry != nil {
+		ln.retry.Cancel()
 	}
 	unix.Close(ln.fd)
 	if ln.stopOnClose != nil {

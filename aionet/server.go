@@ -4,9 +4,15 @@ import (
 	"context"
 	"errors"
 	"net"
+	"time"
 
 	"github.com/aio-go/aio"
 )
+
+// acceptRetryDelay is how long a server waits before accepting again after
+// accept failed with something other than "nothing to accept", such as the
+// process running out of descriptors (asyncio's ACCEPT_RETRY_DELAY).
+const acceptRetryDelay = time.Second
 
 // Server serves each connection of a Listener in a task of its own (what
 // asyncio.start_server returns). Its methods belong to the loop's goroutine.
@@ -47,6 +53,11 @@ func (srv *Server) acceptLoop(ctx context.Context) error {
 				return nil
 			}
 			l.CallExceptionHandler(aio.ExceptionContext{Message: "aionet: accept failed", Err: err})
+			// Out of descriptors, say: accepting again at once would fail
+			// again at once.
+			if aio.Sleep(ctx, acceptRetryDelay) != nil {
+				return nil
+			}
 			continue
 		}
 		srv.idle.Clear()

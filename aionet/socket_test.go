@@ -296,60 +296,51 @@ func TestSocketToStream(t *testing.T) {
 // find it ready at every pass and the virtual clock would never move on.
 func TestUnreadSocketsLetTheLoopSleep(t *testing.T) {
 	clk := aio.NewVirtualClock(time.Time{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		run(t, func(ctx context.Context) error {
-			ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			defer ln.Close()
-			pc, err := aionet.ListenPacket(ctx, "udp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			defer pc.Close()
-			// Something waits on each, and gives up: the watch must go too.
-			aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
-				_, err := ln.Accept(ctx)
-				return err
-			})
-			aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
-				_, _, err := pc.ReadFrom(ctx, make([]byte, 10))
-				return err
-			})
-			c, err := aionet.Dial(ctx, "tcp", ln.Addr().String()) // pending, not accepted
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			u, err := aionet.DialPacket(ctx, "udp", pc.LocalAddr().String())
-			if err != nil {
-				return err
-			}
-			defer u.Close()
-			u.Write(ctx, []byte("unread"))
-			if err := aio.Sleep(ctx, time.Hour); err != nil {
-				return err
-			}
-			// Nothing was lost meanwhile.
-			s, err := ln.Accept(ctx)
-			if err != nil {
-				return err
-			}
-			s.Close()
-			buf := make([]byte, 10)
-			n, _, err := pc.ReadFrom(ctx, buf)
-			if string(buf[:n]) != "unread" || err != nil {
-				t.Errorf("datagram after the sleep: %q, %v", buf[:n], err)
-			}
-			return nil
-		}, aio.WithClock(clk))
-	}()
-	select {
-	case <-done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("an hour's sleep on the virtual clock did not end: the loop never went idle")
-	}
+	runGuarded(t, "an hour's sleep on the virtual clock did not end: the loop never went idle", func(ctx context.Context) error {
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		pc, err := aionet.ListenPacket(ctx, "udp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer pc.Close()
+		// Something waits on each, and gives up: the watch must go too.
+		aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
+			_, err := ln.Accept(ctx)
+			return err
+		})
+		aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
+			_, _, err := pc.ReadFrom(ctx, make([]byte, 10))
+			return err
+		})
+		c, err := aionet.Dial(ctx, "tcp", ln.Addr().String()) // pending, not accepted
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		u, err := aionet.DialPacket(ctx, "udp", pc.LocalAddr().String())
+		if err != nil {
+			return err
+		}
+		defer u.Close()
+		u.Write(ctx, []byte("unread"))
+		if err := aio.Sleep(ctx, time.Hour); err != nil {
+			return err
+		}
+		// Nothing was lost meanwhile.
+		s, err := ln.Accept(ctx)
+		if err != nil {
+			return err
+		}
+		s.Close()
+		buf := make([]byte, 10)
+		n, _, err := pc.ReadFrom(ctx, buf)
+		if string(buf[:n]) != "unread" || err != nil {
+			t.Errorf("datagram after the sleep: %q, %v", buf[:n], err)
+		}
+		return nil
+	}, aio.WithClock(clk))
 }

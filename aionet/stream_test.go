@@ -36,6 +36,24 @@ func run(t *testing.T, main func(ctx context.Context) error, opts ...aio.Option)
 	}
 }
 
+// runGuarded is run for a test whose failure would be a loop that never
+// goes idle: main runs on a goroutine of its own, and the test fails if it
+// has not returned within a minute.
+func runGuarded(t *testing.T, why string, main func(ctx context.Context) error, opts ...aio.Option) {
+	t.Helper()
+	defer aiotest.CheckLeaks(t)()
+	done := make(chan error, 1)
+	go func() { done <- aio.Run(context.Background(), main, opts...) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal(why)
+	}
+}
+
 // echo is a connection handler that sends back what it reads.
 func echo(ctx context.Context, s *aionet.Stream) error {
 	buf := make([]byte, 32*1024)
