@@ -15,6 +15,7 @@ import (
 // DialTransport connects to address and drives the connection with p
 // (asyncio's loop.create_connection). network is "tcp", "tcp4", "tcp6" or
 // "unix". Name resolution runs on ToThread; connecting suspends the task.
+// The addresses a name resolves to are tried in turn until one accepts.
 func DialTransport(ctx context.Context, network, address string, p Protocol) (Transport, error) {
 	if err := checkNetwork("dial", network, false); err != nil {
 		return nil, err
@@ -23,20 +24,17 @@ func DialTransport(ctx context.Context, network, address string, p Protocol) (Tr
 	if l == nil {
 		return nil, aio.ErrNoTask
 	}
-	opErr := func(err error) error {
-		return &net.OpError{Op: "dial", Net: network, Addr: addrOf(network, address), Err: err}
-	}
-	raddr, err := resolve(ctx, network, address)
+	addrs, err := resolveAll(ctx, network, address)
 	if err != nil {
-		return nil, opErr(err)
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: addrOf(network, address), Err: err}
 	}
-	fd, err := connect(ctx, network, raddr)
+	fd, raddr, err := dial(ctx, network, addrs)
 	if err != nil {
-		return nil, opErr(err)
+		return nil, err
 	}
 	t, err := newFDTransport(l, network, fd, p)
 	if err != nil {
-		return nil, opErr(err)
+		return nil, &net.OpError{Op: "dial", Net: network, Addr: raddr, Err: err}
 	}
 	return t, nil
 }

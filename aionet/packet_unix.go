@@ -49,13 +49,13 @@ func DialPacket(ctx context.Context, network, address string) (*PacketConn, erro
 	if err != nil {
 		return nil, err
 	}
-	raddr, err := resolve(ctx, network, address)
+	addrs, err := resolveAll(ctx, network, address)
 	if err != nil {
 		return nil, &net.OpError{Op: "dial", Net: network, Addr: addrOf(network, address), Err: err}
 	}
-	fd, err := connect(ctx, network, raddr)
+	fd, raddr, err := dial(ctx, network, addrs)
 	if err != nil {
-		return nil, &net.OpError{Op: "dial", Net: network, Addr: raddr, Err: err}
+		return nil, err
 	}
 	s := newSocket(l, network, fd, raddr)
 	s.LocalAddr()

@@ -94,15 +94,49 @@ func sockType(network string) int {
 	return unix.SOCK_STREAM
 }
 
-// resolve resolves address on a worker goroutine, since name lookups block.
+// resolve resolves address to the one address to bind or listen on: the
+// first IPv4 one, if any, as net.ResolveTCPAddr does.
 func resolve(ctx context.Context, network, address string) (net.Addr, error) {
+	addrs, err := resolveAll(ctx, network, address)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range addrs {
+		if ap, ok := addrPort(a); ok && ap.Addr().Is4() {
+			return a, nil
+		}
+	}
+	return addrs[0], nil
+}
+
+// resolveAll resolves address to every address a dial should try, in the
+// resolver's order of preference. A name is looked up on ToThread, since
+// lookups block.
+func resolveAll(ctx context.Context, network, address string) ([]net.Addr, error) {
 	switch network {
 	case "unix", "unixgram", "unixpacket":
-		return net.ResolveUnixAddr(network, address)
+		a, err := net.ResolveUnixAddr(network, address)
+		if err != nil {
+			return nil, err
+		}
+		return []net.Addr{a}, nil
 	}
 	host, port, err := net.SplitHostPort(address)
 	if err != nil {
 		return nil, err
+	}
+	datagram := sockType(network) == unix.SOCK_DGRAM
+	toAddrs := func(ips []netip.Addr, port int) []net.Addr {
+		addrs := make([]net.Addr, len(ips))
+		for i, ip := range ips {
+			ap := netip.AddrPortFrom(ip.Unmap(), uint16(port))
+			if datagram {
+				addrs[i] = net.UDPAddrFromAddrPort(ap)
+			} else {
+				addrs[i] = net.TCPAddrFromAddrPort(ap)
+			}
+		}
+		return addrs
 	}
 	if ip, err := netip.ParseAddr(host); err == nil || host == "" { // no lookup needed
 		if host == "" {
@@ -115,18 +149,60 @@ func resolve(ctx context.Context, network, address string) (net.Addr, error) {
 		if err != nil {
 			return nil, err
 		}
-		ap := netip.AddrPortFrom(ip, uint16(p))
-		if sockType(network) == unix.SOCK_DGRAM {
-			return net.UDPAddrFromAddrPort(ap), nil
-		}
-		return net.TCPAddrFromAddrPort(ap), nil
+		return toAddrs([]netip.Addr{ip}, p), nil
 	}
-	return aio.ToThread(ctx, func(ctx context.Context) (net.Addr, error) {
-		if sockType(network) == unix.SOCK_DGRAM {
-			return net.ResolveUDPAddr(network, address)
+	return aio.ToThread(ctx, func(ctx context.Context) ([]net.Addr, error) {
+		p, err := net.DefaultResolver.LookupPort(ctx, network, port)
+		if err != nil {
+			return nil, err
 		}
-		return net.ResolveTCPAddr(network, address)
+		family := "ip"
+		switch network {
+		case "tcp4", "udp4":
+			family = "ip4"
+		case "tcp6", "udp6":
+			family = "ip6"
+		}
+		ips, err := net.DefaultResolver.LookupNetIP(ctx, family, host)
+		if err != nil {
+			return nil, err
+		}
+		if len(ips) == 0 {
+			return nil, &net.DNSError{Err: "no suitable address", Name: host, IsNotFound: true}
+		}
+		return toAddrs(ips, p), nil
 	})
+}
+
+func addrPort(a net.Addr) (netip.AddrPort, bool) {
+	switch a := a.(type) {
+	case *net.TCPAddr:
+		return a.AddrPort(), true
+	case *net.UDPAddr:
+		return a.AddrPort(), true
+	}
+	return netip.AddrPort{}, false
+}
+
+// dial connects a new socket to the first of addrs that accepts, trying
+// them in turn, as asyncio's create_connection does (and Go's Dialer, less
+// its Happy Eyeballs race between address families). If none accepts, it
+// returns the first failure; it stops early once ctx is done.
+func dial(ctx context.Context, network string, addrs []net.Addr) (int, net.Addr, error) {
+	var first error
+	for _, a := range addrs {
+		fd, err := connect(ctx, network, a)
+		if err == nil {
+			return fd, a, nil
+		}
+		if first == nil {
+			first = &net.OpError{Op: "dial", Net: network, Addr: a, Err: err}
+		}
+		if ctx.Err() != nil {
+			break
+		}
+	}
+	return -1, nil, first
 }
 
 // connect makes a socket and connects it to raddr, suspending the task
