@@ -2,9 +2,11 @@
 // (asyncio's callback API), streams built on them (open_connection,
 // start_server), a net.Conn and net.Listener adapter so that standard library
 // code (crypto/tls, bufio, net/http's Request.Write) runs unchanged inside
-// tasks, and datagram endpoints. A connection waits on the loop's poller
-// (epoll, kqueue), not on a goroutine of its own; on systems without a poller
-// aio knows, connections fall back to goroutines that hand data to the loop.
+// tasks, datagram endpoints, and, beneath them all on Unix, sockets driven
+// by hand (asyncio's loop.sock_* operations). A connection waits on the
+// loop's poller (epoll, kqueue), not on a goroutine of its own; on systems
+// without a poller aio knows, connections fall back to goroutines that hand
+// data to the loop.
 //
 // Everything here belongs to the loop it was made on: call it from that
 // loop's tasks and callbacks. Every descriptor is closed when its owner is
