@@ -80,7 +80,9 @@ func (c *Conn) readError(err error) error {
 }
 
 // Write writes p and waits until the transport's buffer is below its
-// high-water mark (net.Conn).
+// high-water mark (net.Conn). p is taken at once: if the deadline passes or
+// the task is cancelled while Write waits, p is still sent, and Write says
+// so by returning len(p) with the error.
 func (c *Conn) Write(p []byte) (int, error) {
 	if c.closing {
 		return 0, c.opError("write", net.ErrClosed)
@@ -95,9 +97,8 @@ func (c *Conn) Write(p []byte) (int, error) {
 	if c.s.drained.IsSet() {
 		return len(p), nil
 	}
-	err = c.within(ctx, &c.wdl, &c.wscope, c.s.Drain)
-	if err != nil {
-		return 0, c.opError("write", err)
+	if err := c.within(ctx, &c.wdl, &c.wscope, c.s.Drain); err != nil {
+		return len(p), c.opError("write", err)
 	}
 	return len(p), nil
 }

@@ -861,3 +861,40 @@ func protocolClient(ctx context.Context, addr string) error {
 	}
 	return nil
 }
+
+// A Write whose deadline passes while it waits for a peer that does not read
+// has still taken its data: it says so (n = len(p)), and the peer gets every
+// byte once it reads.
+func TestConnWriteDeadlineLosesNothing(t *testing.T) {
+	clk := aio.NewVirtualClock(time.Now())
+	run(t, func(ctx context.Context) error {
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		c, err := aionet.Dial(ctx, "tcp", ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		peer, err := ln.Accept(ctx) // reads nothing for now
+		if err != nil {
+			return err
+		}
+		defer peer.Close()
+		conn := c.Conn()
+		conn.SetWriteDeadline(time.Now().Add(time.Second))
+		msg := make([]byte, 16<<20) // more than the socket buffers hold
+		rand.Read(msg)
+		n, err := conn.Write(msg)
+		if n != len(msg) || !errors.Is(err, os.ErrDeadlineExceeded) {
+			t.Fatalf("Write past its deadline = %d of %d, %v", n, len(msg), err)
+		}
+		got, err := peer.ReadExactly(ctx, len(msg))
+		if err != nil || !bytes.Equal(got, msg) {
+			t.Errorf("the peer read %d bytes, equal %v, %v", len(got), bytes.Equal(got, msg), err)
+		}
+		return nil
+	}, aio.WithClock(clk))
+}
