@@ -8,10 +8,12 @@ package aionet
 
 import (
 	"context"
+	"errors"
 	"io"
 	"net"
 	"os"
 	"sync"
+	"time"
 
 	"github.com/aio-go/aio"
 )
@@ -250,6 +252,7 @@ type Listener struct {
 	err      error
 	stop     func() bool
 	onAccept func(net.Conn)
+	done     chan struct{} // closed by Close
 }
 
 // ListenConfig holds options of Listen.
@@ -276,26 +279,45 @@ func (c ListenConfig) Listen(ctx context.Context, network, address string) (*Lis
 	if err != nil {
 		return nil, err
 	}
-	ln := &Listener{loop: l, ln: nl}
+	ln := &Listener{loop: l, ln: nl, done: make(chan struct{})}
 	ln.stop = l.OnClose(func() { ln.Close() })
 	go func() {
 		for {
 			c, err := nl.Accept()
+			closed := errors.Is(err, net.ErrClosed)
 			if l.CallSoonThreadsafe(func() {
-				if err != nil {
-					ln.err = err
-				} else if ln.onAccept != nil {
+				switch {
+				case closed:
+					return // Close wakes the Accepts
+				case err != nil && ln.onAccept != nil:
+					ln.report(err)
+					return
+				case err != nil:
+					ln.err = err // for the next Accept
+				case ln.onAccept != nil:
 					ln.onAccept(c)
 					return
-				} else {
+				default:
 					ln.queue = append(ln.queue, c)
 				}
 				ln.ready.Set()
-			}) != nil && c != nil {
-				c.Close()
+			}) != nil {
+				if c != nil {
+					c.Close()
+				}
+				return // the loop is closed
+			}
+			if closed {
+				return
 			}
 			if err != nil {
-				return
+				// Out of descriptors, say: accepting again at once would
+				// fail again at once.
+				select {
+				case <-time.After(acceptRetryDelay):
+				case <-ln.done:
+					return
+				}
 			}
 		}
 	}()
@@ -323,8 +345,9 @@ func (ln *Listener) AcceptTransport(ctx context.Context, p Protocol) (Transport,
 		case ln.onAccept != nil:
 			return nil, ln.opError(errServing)
 		}
-		if ln.err != nil {
-			return nil, ln.err
+		if err := ln.err; err != nil {
+			ln.err = nil // reported once: the listener goes on
+			return nil, ln.opError(err)
 		}
 		ln.ready.Clear()
 		if err := ln.ready.Wait(ctx); err != nil {
@@ -342,6 +365,7 @@ func (ln *Listener) Close() error {
 		return nil
 	}
 	ln.closed = true
+	close(ln.done)
 	for _, c := range ln.queue {
 		c.Close()
 	}
@@ -369,7 +393,15 @@ func (ln *Listener) ServeProtocol(factory func() Protocol) error {
 	return nil
 }
 
+func (ln *Listener) report(err error) {
+	ln.loop.CallExceptionHandler(aio.ExceptionContext{Message: "aionet: accept failed on " + ln.Addr().String(), Err: err})
+}
+
 func (ln *Listener) opError(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) {
+		return err
+	}
 	return &net.OpError{Op: "accept", Net: ln.Addr().Network(), Addr: ln.Addr(), Err: err}
 }
 
