@@ -344,3 +344,45 @@ func TestUnreadSocketsLetTheLoopSleep(t *testing.T) {
 		return nil
 	}, aio.WithClock(clk))
 }
+
+// A listener serves protocols or hands connections to Accept, not both: the
+// other use gets a clear error, and a waiting Accept is not left hanging.
+func TestServeProtocolExcludesAccept(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		waiting := aio.Spawn(ctx, func(ctx context.Context) (*aionet.Stream, error) { return ln.Accept(ctx) })
+		aio.Yield(ctx)
+		factory := func() aionet.Protocol { return &echoProtocol{lost: func(error) {}} }
+		if err := ln.ServeProtocol(factory); err != nil {
+			return err
+		}
+		if _, err := waiting.Await(ctx); err == nil {
+			t.Error("an Accept waiting when ServeProtocol began got a connection")
+		}
+		if _, err := ln.Accept(ctx); err == nil {
+			t.Error("Accept on a listener serving protocols succeeded")
+		}
+		if err := ln.ServeProtocol(factory); err == nil {
+			t.Error("a second ServeProtocol succeeded")
+		}
+		// And it serves.
+		c, err := aionet.Dial(ctx, "tcp", ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.Write([]byte("served\n"))
+		if line, err := c.ReadLine(ctx); string(line) != "served\n" || err != nil {
+			t.Errorf("echo through the protocol = %q, %v", line, err)
+		}
+		ln.Close()
+		if err := ln.ServeProtocol(factory); !errors.Is(err, net.ErrClosed) {
+			t.Errorf("ServeProtocol on a closed listener = %v", err)
+		}
+		return nil
+	})
+}
