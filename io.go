@@ -152,14 +152,49 @@ func (d *dispatcher) Ready(fd int, ready, tag uint32) {
 // connection driven by callbacks) closes itself there. The returned stop
 // unregisters fn and reports whether it had not run yet.
 func (l *Loop) OnClose(fn func()) (stop func() bool) {
-	p := &fn
-	i := len(l.onClose)
-	l.onClose = append(l.onClose, p)
-	return func() bool {
-		if i < len(l.onClose) && l.onClose[i] == p {
-			l.onClose[i] = nil
-			return true
-		}
+	h := &closeHook{fn: fn, prev: l.closeTail}
+	if l.closeTail != nil {
+		l.closeTail.next = h
+	} else {
+		l.closeHead = h
+	}
+	l.closeTail = h
+	return func() bool { return l.unhook(h) }
+}
+
+// closeHook is an OnClose callback, in a list so that a stop takes it out
+// at once: a server registers one per connection, and a slot left behind by
+// each closed connection would grow for as long as the loop runs.
+type closeHook struct {
+	fn         func()
+	prev, next *closeHook
+	gone       bool
+}
+
+func (l *Loop) unhook(h *closeHook) bool {
+	if h.gone {
 		return false
+	}
+	h.gone = true
+	if h.prev != nil {
+		h.prev.next = h.next
+	} else {
+		l.closeHead = h.next
+	}
+	if h.next != nil {
+		h.next.prev = h.prev
+	} else {
+		l.closeTail = h.prev
+	}
+	h.prev, h.next = nil, nil
+	return true
+}
+
+// runCloseHooks runs the OnClose callbacks in the order they were
+// registered; each is taken off the list before it runs.
+func (l *Loop) runCloseHooks() {
+	for h := l.closeHead; h != nil; h = l.closeHead {
+		l.unhook(h)
+		h.fn()
 	}
 }

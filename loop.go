@@ -75,7 +75,8 @@ type Loop struct {
 	nwatch     int        // descriptors watched
 	watchTag   uint32     // tells a descriptor from an earlier one with the same number
 	dispatched uint64     // readiness callbacks run, to tell whether a poll found I/O
-	onClose    []*func()  // OnClose callbacks; nil entries were removed
+	closeHead  *closeHook // OnClose callbacks, in order
+	closeTail  *closeHook
 }
 
 // maxIdleWorkers bounds the pool of parked coroutines kept for reuse.
@@ -474,12 +475,7 @@ func (l *Loop) Close() error {
 	l.closeThreads()
 	l.closeSignals()
 	l.timers, l.ready = nil, ring{}
-	for _, fn := range l.onClose {
-		if fn != nil {
-			(*fn)()
-		}
-	}
-	l.onClose = nil
+	l.runCloseHooks()
 	for n := range l.failures {
 		n.cleanup.Stop()
 		n.report()
