@@ -395,10 +395,11 @@ func (l *Loop) wait() {
 	if len(l.foreign) > 0 && l.checkForeign() {
 		return
 	}
-	// Under load, I/O is usually ready already: a poll that does not block
-	// finds it without the clock read, the sleeping flag and the runtime's
-	// parking that a wait with a timeout costs.
-	if l.nwatch > 0 {
+	// A virtual clock jumps to the next timer only when no I/O is ready, so
+	// it looks first. A real one need not: the poller's wait looks before it
+	// parks, and a second look just before it was a system call wasted at
+	// every park (one poll in four under a 10-connection echo load).
+	if l.nwatch > 0 && l.vclock != nil {
 		before := l.dispatched
 		l.poller.Wait(0, l.dispatcher())
 		if l.dispatched != before {

@@ -40,6 +40,10 @@ type epoll struct {
 	// would be allocated each time.
 	parked func(uintptr) bool
 	n      int
+	// timeout is the Wait's; first says that parked has not yet been
+	// called in this Wait.
+	timeout time.Duration
+	first   bool
 }
 
 // deadlineGrain is the step deadlines are rounded up to: waiting for the same
@@ -74,6 +78,10 @@ func New() (Poller, error) {
 	p.rc = rc
 	p.parked = func(uintptr) bool {
 		p.n, _ = p.poll()
+		if p.n == 0 && p.first {
+			p.first = false
+			p.setDeadline()
+		}
 		return p.n > 0
 	}
 	return p, nil
@@ -91,23 +99,20 @@ func (p *epoll) Wait(timeout time.Duration, h Handler) error {
 		}
 	} else {
 		// Park until the epoll descriptor is readable, or the timeout. The
-		// runtime calls f at once, and again each time the descriptor is
-		// readable: one zero-timeout epoll_wait when events are waiting.
-		var deadline time.Time
-		if timeout > 0 {
-			deadline = time.Now().Add(timeout)
-			if r := time.Duration(deadline.UnixNano()) % deadlineGrain; r != 0 {
-				deadline = deadline.Add(deadlineGrain - r)
-			}
-		}
-		if !deadline.Equal(p.deadline) {
-			p.file.SetReadDeadline(deadline)
-			p.deadline = deadline
-		}
-		p.n = 0
+		// runtime calls parked at once: under load it finds events there and
+		// the wait costs one epoll_wait and no clock read; otherwise it sets
+		// the deadline, the runtime parks the loop, and calls it again each
+		// time the descriptor is readable.
+		p.n, p.timeout, p.first = 0, timeout, true
 		err := p.rc.Read(p.parked)
 		n = p.n
-		if err != nil && !os.IsTimeout(err) {
+		if os.IsTimeout(err) {
+			// The runtime checks an expired deadline before it calls parked:
+			// clear it, or the next Wait would return at once without
+			// polling.
+			p.file.SetReadDeadline(time.Time{})
+			p.deadline = time.Time{}
+		} else if err != nil {
 			return err
 		}
 	}
@@ -136,6 +141,24 @@ func (p *epoll) Wait(timeout time.Duration, h Handler) error {
 		p.events = make([]unix.EpollEvent, 2*n) // busy: take more per call
 	}
 	return nil
+}
+
+// setDeadline gives the epoll descriptor's read deadline the Wait's timeout:
+// called from parked, inside the runtime's read, which is allowed (deadlines
+// are not under the read lock) and leaves the clock unread when the first
+// poll finds events.
+func (p *epoll) setDeadline() {
+	var deadline time.Time
+	if p.timeout > 0 {
+		deadline = time.Now().Add(p.timeout)
+		if r := time.Duration(deadline.UnixNano()) % deadlineGrain; r != 0 {
+			deadline = deadline.Add(deadlineGrain - r)
+		}
+	}
+	if !deadline.Equal(p.deadline) {
+		p.file.SetReadDeadline(deadline)
+		p.deadline = deadline
+	}
 }
 
 // poll is epoll_wait with a zero timeout, made without telling the Go
