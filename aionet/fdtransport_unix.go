@@ -29,6 +29,7 @@ type fdTransport struct {
 	eofSent      bool
 	closing      bool // Close: close once wbuf is sent
 	closed       bool
+	pipe         bool // a pipe, not a socket: read and write, not recv and send
 	stopOnClose  func() bool
 	reader       BufferedProtocol // proto, or copier if proto is not a BufferedProtocol
 	copier       copier
@@ -42,13 +43,22 @@ var readBufs = sync.Pool{New: func() any { b := make([]byte, 256*1024); return &
 
 // newFDTransport wraps a connected socket and starts reading from it.
 func newFDTransport(l *aio.Loop, network string, fd int, p Protocol) (*fdTransport, error) {
-	return newFDTransportOn(l, fd, p, true, localAddr(network, fd), remoteAddr(network, fd))
+	return newFDTransportOn(l, fd, p, socketFD, localAddr(network, fd), remoteAddr(network, fd))
 }
 
-// newFDTransportOn wraps a non-blocking descriptor; read says whether to read
-// from it (not from the write end of a pipe).
-func newFDTransportOn(l *aio.Loop, fd int, p Protocol, read bool, laddr, raddr net.Addr) (*fdTransport, error) {
-	t := &fdTransport{loop: l, fd: fd, proto: p, laddr: laddr, raddr: raddr}
+// fdKind is what a transport's descriptor is.
+type fdKind uint8
+
+const (
+	socketFD   fdKind = iota // a connected socket
+	pipeReader               // the read end of a pipe
+	pipeWriter               // the write end of a pipe: never read
+)
+
+// newFDTransportOn wraps a non-blocking descriptor.
+func newFDTransportOn(l *aio.Loop, fd int, p Protocol, kind fdKind, laddr, raddr net.Addr) (*fdTransport, error) {
+	t := &fdTransport{loop: l, fd: fd, proto: p, laddr: laddr, raddr: raddr, pipe: kind != socketFD}
+	read := kind != pipeWriter
 	t.limits.set(DefaultHighWater, DefaultLowWater)
 	t.reader, _ = p.(BufferedProtocol)
 	if t.reader == nil {
@@ -72,6 +82,20 @@ func newFDTransportOn(l *aio.Loop, fd int, p Protocol, read bool, laddr, raddr n
 }
 
 func (t *fdTransport) readReady() { t.readInto(t.reader) }
+
+func (t *fdTransport) read(p []byte) (int, error) {
+	if t.pipe {
+		return sysRead(t.fd, p)
+	}
+	return sockRecv(t.fd, p)
+}
+
+func (t *fdTransport) write(p []byte) (int, error) {
+	if t.pipe {
+		return sysWrite(t.fd, p)
+	}
+	return sockSend(t.fd, p)
+}
 
 // copier lends a plain Protocol's reads a pooled buffer and hands the bytes
 // to DataReceived: the transport has one read path.
@@ -103,7 +127,7 @@ func (t *fdTransport) readInto(p BufferedProtocol) {
 	}
 	for range 4 {
 		buf := p.GetBuffer()
-		n, err := sysRead(t.fd, buf)
+		n, err := t.read(buf)
 		switch {
 		case n > 0:
 			p.BufferUpdated(n)
@@ -138,7 +162,7 @@ func (t *fdTransport) Write(data []byte) error {
 		return nil
 	}
 	if len(t.wbuf) == 0 {
-		n, err := sysWrite(t.fd, data)
+		n, err := t.write(data)
 		if err != nil && err != unix.EAGAIN && err != unix.EINTR {
 			opErr := t.opError("write", err)
 			t.closeNow(opErr)
@@ -162,7 +186,7 @@ func (t *fdTransport) Write(data []byte) error {
 }
 
 func (t *fdTransport) writeReady() {
-	n, err := sysWrite(t.fd, t.wbuf)
+	n, err := t.write(t.wbuf)
 	if err != nil && err != unix.EAGAIN && err != unix.EINTR {
 		t.closeNow(t.opError("write", err))
 		return
@@ -289,6 +313,10 @@ func newPipeTransport(l *aio.Loop, f *os.File, write bool, p Protocol) error {
 		unix.Close(fd)
 		return err
 	}
-	_, err = newFDTransportOn(l, fd, p, !write, pipeAddr(f.Name()), pipeAddr(f.Name()))
+	kind := pipeReader
+	if write {
+		kind = pipeWriter
+	}
+	_, err = newFDTransportOn(l, fd, p, kind, pipeAddr(f.Name()), pipeAddr(f.Name()))
 	return err
 }

@@ -201,7 +201,7 @@ func (s *Socket) Recv(ctx context.Context, p []byte) (int, error) {
 		if s.closed {
 			return 0, s.opError("read", s.raddr, ErrClosed)
 		}
-		n, err := sysRead(s.fd, p)
+		n, err := sockRecv(s.fd, p)
 		switch {
 		case err == nil && n == 0 && len(p) > 0 && s.typ != unix.SOCK_DGRAM:
 			return 0, io.EOF
@@ -226,7 +226,7 @@ func (s *Socket) Send(ctx context.Context, p []byte) (n int, err error) {
 		if s.typ == unix.SOCK_STREAM && n == len(p) {
 			return n, nil
 		}
-		m, err := sysWrite(s.fd, p[n:])
+		m, err := sockSend(s.fd, p[n:])
 		switch {
 		case err == nil:
 			n += m
@@ -350,7 +350,7 @@ func (s *Socket) Transport(p Protocol) (Transport, error) {
 	}
 	s.LocalAddr()
 	s.release()
-	t, err := newFDTransportOn(s.loop, s.fd, p, true, s.laddr, s.raddr)
+	t, err := newFDTransportOn(s.loop, s.fd, p, socketFD, s.laddr, s.raddr)
 	if err != nil {
 		return nil, s.opError("transport", s.raddr, err)
 	}

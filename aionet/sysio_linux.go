@@ -17,30 +17,47 @@ import (
 // messages, each a pair of context switches. Used only for sockets and pipes
 // the transport made non-blocking. Race-detector builds tell the detector
 // about the buffer, as unix.Read and unix.Write do.
-func sysRead(fd int, p []byte) (int, error) {
-	n, err := rawIO(unix.SYS_READ, fd, p)
+func sysRead(fd int, p []byte) (int, error) { return rawRead(unix.SYS_READ, fd, p) }
+
+func sysWrite(fd int, p []byte) (int, error) { return rawWrite(unix.SYS_WRITE, fd, p, 0) }
+
+// sockRecv and sockSend are sysRead and sysWrite for sockets: recvfrom(2)
+// and sendto(2) go straight to the socket, without read and write's trip
+// through the file layer (its position lock, its checks): 3.5 % less time
+// for a 1 KiB write and read on loopback TCP, in alternating runs. A send to
+// a closed peer fails with EPIPE and raises no SIGPIPE.
+func sockRecv(fd int, p []byte) (int, error) { return rawRead(unix.SYS_RECVFROM, fd, p) }
+
+func sockSend(fd int, p []byte) (int, error) {
+	return rawWrite(unix.SYS_SENDTO, fd, p, unix.MSG_NOSIGNAL)
+}
+
+func rawRead(trap uintptr, fd int, p []byte) (int, error) {
+	n, err := rawIO(trap, fd, p, 0)
 	if raceEnabled && n > 0 {
 		raceWriteRange(unsafe.Pointer(&p[0]), n)
 	}
 	return n, err
 }
 
-func sysWrite(fd int, p []byte) (int, error) {
+func rawWrite(trap uintptr, fd int, p []byte, flags uintptr) (int, error) {
 	if raceEnabled && len(p) > 0 {
 		raceReadRange(unsafe.Pointer(&p[0]), len(p))
 	}
-	return rawIO(unix.SYS_WRITE, fd, p)
+	return rawIO(trap, fd, p, flags)
 }
 
-// rawIO makes the system call trap (read or write) on fd and p. It calls
-// syscall.RawSyscall6, a Go function, itself: x/sys/unix's RawSyscall is an
-// assembly jump to it through an ABI wrapper, two more calls per request.
-func rawIO(trap uintptr, fd int, p []byte) (int, error) {
+// rawIO makes the system call trap (read, write, recvfrom or sendto, whose
+// fourth argument is flags and the address arguments nil) on fd and p. It
+// calls syscall.RawSyscall6, a Go function, itself: x/sys/unix's RawSyscall
+// is an assembly jump to it through an ABI wrapper, two more calls per
+// request.
+func rawIO(trap uintptr, fd int, p []byte, flags uintptr) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
-	n, _, e := syscall.RawSyscall6(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)), 0, 0, 0)
+	n, _, e := syscall.RawSyscall6(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)), flags, 0, 0)
 	if e != 0 {
 		return -1, e
 	}

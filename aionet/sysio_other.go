@@ -9,3 +9,8 @@ import "golang.org/x/sys/unix"
 // sysio_linux.go).
 func sysRead(fd int, p []byte) (int, error)  { return unix.Read(fd, p) }
 func sysWrite(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
+
+// sockRecv and sockSend are sysRead and sysWrite for sockets (on Linux,
+// recvfrom and sendto).
+func sockRecv(fd int, p []byte) (int, error) { return unix.Read(fd, p) }
+func sockSend(fd int, p []byte) (int, error) { return unix.Write(fd, p) }
