@@ -49,12 +49,12 @@ func serve(ctx context.Context, addr string, protocol, reusePort bool) error {
 		return err
 	}
 	defer ln.Close()
-	if protocol {
-		if err := ln.ServeProtocol(func() aionet.Protocol { return &echoProtocol{} }); err != nil {
-			return err
-		}
-	} else {
-		aionet.Serve(ctx, ln, echo)
+	if !protocol {
+		// Serve until interrupted (asyncio's serve_forever).
+		return aionet.Serve(ctx, ln, echo).WaitClosed(ctx)
+	}
+	if err := ln.ServeProtocol(func() aionet.Protocol { return &echoProtocol{} }); err != nil {
+		return err
 	}
 	return aio.Sleep(ctx, math.MaxInt64) // serve until interrupted
 }
