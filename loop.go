@@ -32,6 +32,7 @@ type Loop struct {
 	seq        uint64
 	current    *task         // the task running now
 	passLeft   int           // items of the current pass not run yet
+	until      *fut          // RunUntilComplete's: the run ends when it is done
 	passes     uint32        // passes run, to hand the Go scheduler a turn now and then
 	lastTurn   time.Time     // when the loop last did
 	tasks      *task         // live tasks (list via prevAll/nextAll)
@@ -300,12 +301,8 @@ func (l *Loop) RunForever() error {
 		return err
 	}
 	defer l.leaveRun()
-	for {
-		l.runOnce()
-		if l.stopping {
-			return nil
-		}
-	}
+	l.serve(nil)
+	return nil
 }
 
 // RunUntilComplete runs the loop until w is done. It returns ErrStopped if
@@ -319,38 +316,37 @@ func (l *Loop) RunUntilComplete(w Waitable) error {
 		return err
 	}
 	defer l.leaveRun()
-	for f.state == futPending {
-		l.runOnce()
-		if l.stopping && f.state == futPending {
-			return ErrStopped
-		}
+	if f.state != futPending {
+		return nil
+	}
+	l.serve(f)
+	if l.stopping && f.state == futPending {
+		return ErrStopped
 	}
 	return nil
 }
 
-// runOnce is one iteration of the loop: wait for something to do, move due
-// timers to the ready queue, then run what was ready at the start of the pass.
-// What becomes ready during the pass runs in the next one.
-func (l *Loop) runOnce() {
-	// A busy loop never parks: to the Go scheduler it is one goroutine that
-	// runs for ever, which sysmon preempts every 10 ms, taking the processor
-	// away if the loop is in a system call at that moment (a thread hand-off
-	// and a burst of context switches each time). A turn given every 2 ms,
-	// well inside those 10 ms, keeps the scheduler's view current; the clock
-	// is read only every 256 passes, and a turn costs microseconds.
-	if l.passes++; l.passes%256 == 0 {
-		if now := time.Now(); now.Sub(l.lastTurn) >= 2*time.Millisecond {
-			runtime.Gosched()
-			l.lastTurn = now
-		}
-	}
+// serve runs passes until Stop, or until until is done (nil: no such end).
+// The poller drives them: it looks for ready descriptors, or waits for them,
+// between one pass and the next, as each pass asks.
+func (l *Loop) serve(until *fut) {
+	l.until = until
+	l.poller.Serve(l.dispatcher())
+	l.until = nil
+}
+
+// Pass is one pass of the loop, for the poller's Serve.
+func (d *dispatcher) Pass() time.Duration { return (*Loop)(d).pass() }
+
+// pass is one iteration of the loop, run after the poller looked for I/O or
+// waited: move due timers to the ready queue, run what was ready at the start
+// of the pass (what becomes ready during it runs in the next one), then say
+// whether the loop is done, and if not, how the poller is to look for I/O
+// before the next pass.
+func (l *Loop) pass() time.Duration {
+	l.sleeping.Store(false)
 	if l.hasPending.Load() {
 		l.drainPending()
-	}
-	if l.ready.size == 0 && !l.stopping {
-		l.wait()
-	} else if l.nwatch > 0 {
-		l.poller.Wait(0, l.dispatcher()) // serve I/O even when tasks are always ready
 	}
 	if len(l.timers) > 0 {
 		now := l.now()
@@ -386,37 +382,67 @@ func (l *Loop) runOnce() {
 			}
 		}
 	}
+	if l.stopping || l.until != nil && l.until.state != futPending {
+		return poll.Stop
+	}
+	// A busy loop never parks: to the Go scheduler it is one goroutine that
+	// runs for ever, which sysmon preempts every 10 ms, taking the processor
+	// away if the loop is in a system call at that moment (a thread hand-off
+	// and a burst of context switches each time). A turn given every 2 ms,
+	// well inside those 10 ms, keeps the scheduler's view current; the clock
+	// is read only every 256 passes, and a turn costs microseconds.
+	if l.passes++; l.passes%256 == 0 {
+		if now := time.Now(); now.Sub(l.lastTurn) >= 2*time.Millisecond {
+			runtime.Gosched()
+			l.lastTurn = now
+		}
+	}
+	if l.hasPending.Load() {
+		l.drainPending()
+	}
+	if l.ready.size > 0 {
+		return l.noWait() // serve I/O even when tasks are always ready
+	}
+	return l.wait()
 }
 
-// wait blocks until a timer is due, a thread-safe callback arrives or the
-// poller reports something. A virtual clock jumps to the next timer instead,
-// unless work is in flight on other goroutines.
-func (l *Loop) wait() {
+// noWait is what the poller does before a pass that must come at once: poll
+// without waiting, or nothing when no descriptor is watched.
+func (l *Loop) noWait() time.Duration {
+	if l.nwatch > 0 {
+		return 0
+	}
+	return poll.Skip
+}
+
+// wait says how long the poller may wait for I/O before the next pass: until
+// the next timer, a thread-safe callback, or for ever. A virtual clock jumps
+// to the next timer instead, unless work is in flight on other goroutines.
+func (l *Loop) wait() time.Duration {
 	if len(l.foreign) > 0 && l.checkForeign() {
-		return
+		return l.noWait()
 	}
 	// A virtual clock jumps to the next timer only when no I/O is ready, so
-	// it looks first. A real one need not: the poller's wait looks before it
-	// parks, and a second look just before it was a system call wasted at
-	// every park (one poll in four under a 10-connection echo load).
+	// it looks first. A real one need not: the poller looks before it parks
+	// when looking pays.
 	if l.nwatch > 0 && l.vclock != nil {
 		before := l.dispatched
 		l.poller.Wait(0, l.dispatcher())
 		if l.dispatched != before {
-			return
+			return poll.Skip
 		}
 	}
 	timeout := time.Duration(-1)
 	if len(l.timers) > 0 {
 		d := l.timers[0].when - l.now()
 		if d <= 0 {
-			timeout = 0
+			return l.noWait()
 		} else if l.vclock == nil {
 			timeout = time.Duration(d)
 		} else if l.inflight.Load() == 0 {
 			// Jump to the next timer: no I/O was ready (see above).
 			l.vclock.advanceTo(l.epochNs + l.timers[0].when)
-			return
+			return poll.Skip
 		}
 	}
 	if l.inflight.Load() > 0 && !l.hasPending.Load() {
@@ -426,15 +452,13 @@ func (l *Loop) wait() {
 		// round trip, microseconds).
 		runtime.Gosched()
 	}
+	// A thread-safe callback sent after this store wakes the poller; one
+	// sent before it is seen by the load that follows.
 	l.sleeping.Store(true)
 	if l.hasPending.Load() {
-		timeout = 0
+		return l.noWait()
 	}
-	l.poller.Wait(timeout, l.dispatcher())
-	l.sleeping.Store(false)
-	if l.hasPending.Load() {
-		l.drainPending()
-	}
+	return timeout
 }
 
 // Close closes the loop. Tasks still pending are unwound: an Await in them

@@ -6,6 +6,7 @@ package poll
 
 import (
 	"errors"
+	"math"
 	"time"
 )
 
@@ -52,6 +53,39 @@ type Poller interface {
 	Control(fd int, interest uint32, tag uint32) error
 	// Close releases the poller.
 	Close() error
+	// Serve runs r's passes until one returns Stop, polling or waiting
+	// between them as each asks, and reports what it polls to r.
+	Serve(r Runner) error
+}
+
+// A Runner is the owner of a poller that Serve drives: its passes of work,
+// between which the poller looks for ready descriptors.
+type Runner interface {
+	Handler
+	// Pass runs one pass of work and says what comes next: Stop to return
+	// from Serve, Skip to run the next pass at once, 0 to poll without
+	// waiting first, a positive timeout to wait for readiness at most that
+	// long, or a negative one (but Stop or Skip) to wait without limit.
+	Pass() time.Duration
+}
+
+// What a Runner's Pass may return besides a timeout.
+const (
+	Stop time.Duration = math.MinInt64     // Serve returns
+	Skip time.Duration = math.MinInt64 + 1 // run the next pass without polling
+)
+
+// serve is Serve made of Wait, for pollers with no better way.
+func serve(p Poller, r Runner) error {
+	for {
+		switch wait := r.Pass(); wait {
+		case Stop:
+			return nil
+		case Skip:
+		default:
+			p.Wait(wait, r) // an error ends no loop: the next pass tries again
+		}
+	}
 }
 
 // A Handler receives the descriptors a Wait finds ready. It is an interface,

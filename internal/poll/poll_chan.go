@@ -54,3 +54,6 @@ func (p *chanPoller) Close() error {
 	}
 	return nil
 }
+
+// Serve runs r's passes with Wait between them.
+func (p *chanPoller) Serve(r Runner) error { return serve(p, r) }

@@ -44,6 +44,42 @@ type epoll struct {
 	// called in this Wait.
 	timeout time.Duration
 	first   bool
+	// Serve's state: the runner, whether a pass said Stop, the function
+	// the runtime calls (made once), and the look-before-parking record.
+	runner  Runner
+	stopped bool
+	serving func(uintptr) bool
+	looks   lookRecord
+}
+
+// lookRecord decides whether Serve looks for events before it parks. Under
+// load a look finds some and saves the park (the scheduler's round trip and
+// its own two epoll_waits); with the loop ahead of its peers, a look finds
+// nothing and is a system call wasted at each park: one in four of the loop's
+// polls with one connection. After two empty looks in a row it parks without
+// looking, but still looks at every fourth park, to see the load come back.
+type lookRecord struct {
+	misses  int // empty looks in a row
+	skipped int // parks without a look since the last look
+}
+
+// look says whether to look before this park.
+func (r *lookRecord) look() bool {
+	if r.misses < 2 || r.skipped >= 3 {
+		r.skipped = 0
+		return true
+	}
+	r.skipped++
+	return false
+}
+
+// found records what a look found.
+func (r *lookRecord) found(n int) {
+	if n > 0 {
+		r.misses = 0
+	} else {
+		r.misses++
+	}
 }
 
 // deadlineGrain is the step deadlines are rounded up to: waiting for the same
@@ -76,6 +112,7 @@ func New() (Poller, error) {
 		return nil, err
 	}
 	p.rc = rc
+	p.serving = p.serveStep
 	p.parked = func(uintptr) bool {
 		p.n, _ = p.poll()
 		if p.n == 0 && p.first {
@@ -116,6 +153,12 @@ func (p *epoll) Wait(timeout time.Duration, h Handler) error {
 			return err
 		}
 	}
+	p.dispatch(n, h)
+	return nil
+}
+
+// dispatch hands h the n events of the last poll.
+func (p *epoll) dispatch(n int, h Handler) {
 	for i := range n {
 		ev := &p.events[i]
 		fd := int(ev.Fd)
@@ -140,13 +183,76 @@ func (p *epoll) Wait(timeout time.Duration, h Handler) error {
 	if n == len(p.events) && n < 4096 {
 		p.events = make([]unix.EpollEvent, 2*n) // busy: take more per call
 	}
-	return nil
 }
 
-// setDeadline gives the epoll descriptor's read deadline the Wait's timeout:
-// called from parked, inside the runtime's read, which is allowed (deadlines
-// are not under the read lock) and leaves the clock unread when the first
-// poll finds events.
+// pollAndDispatch polls without waiting and hands h what it finds.
+func (p *epoll) pollAndDispatch(h Handler) int {
+	n, _ := p.poll()
+	p.dispatch(n, h)
+	return n
+}
+
+// Serve runs r's passes inside the runtime's read of the epoll descriptor,
+// parking there when a pass asks to wait. Within one read the runtime keeps
+// the descriptor's readiness from one park to the next, so a park may come
+// without a look at the events first: any event since the last poll has made
+// the descriptor readable, and the park ends at once. A new read, by
+// contrast, starts by forgetting that readiness (the runtime resets it), so
+// serveStep's first call always polls.
+func (p *epoll) Serve(r Runner) error {
+	if p.closed {
+		return ErrClosed
+	}
+	p.runner, p.stopped = r, false
+	defer func() { p.runner = nil }()
+	for {
+		err := p.rc.Read(p.serving)
+		switch {
+		case p.stopped:
+			return nil
+		case os.IsTimeout(err):
+			// The runtime checks an expired deadline before it calls
+			// serveStep: clear it, or the next read would end at once.
+			p.file.SetReadDeadline(time.Time{})
+			p.deadline = time.Time{}
+		case err != nil:
+			return serve(p, r) // cannot happen while the loop runs; go on without parking
+		}
+	}
+}
+
+// serveStep is what the runtime calls in Serve's read: at its start and
+// after each park. It polls, then runs passes until one says Stop (true: the
+// read is over) or wait (false: the runtime parks until the descriptor is
+// readable or the deadline passes).
+func (p *epoll) serveStep(uintptr) bool {
+	r := p.runner
+	p.pollAndDispatch(r)
+	for {
+		wait := r.Pass()
+		switch wait {
+		case Stop:
+			p.stopped = true
+			return true
+		case Skip:
+			continue
+		case 0:
+			p.pollAndDispatch(r)
+			continue
+		}
+		if p.looks.look() {
+			n := p.pollAndDispatch(r)
+			p.looks.found(n)
+			if n > 0 {
+				continue
+			}
+		}
+		p.timeout = wait
+		p.setDeadline()
+		return false
+	}
+}
+
 func (p *epoll) setDeadline() {
 	var deadline time.Time
 	if p.timeout > 0 {

@@ -150,3 +150,6 @@ func (p *kqueue) Close() error {
 	unix.Close(p.wakeW)
 	return unix.Close(p.fd)
 }
+
+// Serve runs r's passes with Wait between them.
+func (p *kqueue) Serve(r Runner) error { return serve(p, r) }

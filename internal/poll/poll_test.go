@@ -3,6 +3,8 @@
 package poll_test
 
 import (
+	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -92,4 +94,125 @@ func TestFallbackWakesAndTimesOut(t *testing.T) {
 	}
 	p.Wake()
 	wait(t, p, -1) // returns: a wake-up was pending
+}
+
+// runner is a poll.Runner for the tests: passes runs each pass and says what
+// comes next; ready records the events.
+type runner struct {
+	passes func() time.Duration
+	ready  func(fd int, ready, tag uint32)
+}
+
+func (r runner) Pass() time.Duration             { return r.passes() }
+func (r runner) Ready(fd int, ready, tag uint32) { r.ready(fd, ready, tag) }
+
+// TestServeSeesEveryEvent has another goroutine write to a pipe, one byte at
+// a time, each after the runner has read the one before, with pauses of
+// varying length, while the runner's passes ask to wait without limit,
+// to poll, or to skip polling. A wake-up lost by a park without a look
+// would leave Serve parked: a watchdog's Wake then fails the test.
+func TestServeSeesEveryEvent(t *testing.T) {
+	for _, interest := range []uint32{poll.Read, poll.Read | poll.Edge} {
+		p, err := poll.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fds [2]int
+		if err := unix.Pipe2(fds[:], unix.O_NONBLOCK); err != nil {
+			t.Fatal(err)
+		}
+		r, w := fds[0], fds[1]
+		if err := p.Control(r, interest, 1); err != nil {
+			t.Fatal(err)
+		}
+		const n = 1000
+		ack := make(chan struct{}, 1)
+		go func() {
+			for i := range n {
+				<-ack
+				// Pauses of 0 to 12 turns of the scheduler vary where the
+				// write lands: during a pass, a look, or a park.
+				for range i % 7 * (i % 3) {
+					runtime.Gosched()
+				}
+				unix.Write(w, []byte{1})
+			}
+		}()
+		var got, passes int
+		var timedOut atomic.Bool
+		watchdog := time.AfterFunc(10*time.Second, func() { timedOut.Store(true); p.Wake() })
+		ack <- struct{}{}
+		err = p.Serve(runner{
+			passes: func() time.Duration {
+				passes++
+				switch {
+				case got == n || timedOut.Load():
+					return poll.Stop
+				case passes%5 == 0:
+					return 0
+				case passes%7 == 0:
+					return poll.Skip
+				}
+				return -1
+			},
+			ready: func(fd int, ready, tag uint32) {
+				var buf [16]byte
+				for {
+					k, _ := unix.Read(r, buf[:])
+					if k <= 0 {
+						return
+					}
+					for range k {
+						got++
+						ack <- struct{}{}
+					}
+				}
+			},
+		})
+		watchdog.Stop()
+		if err != nil || got != n || timedOut.Load() {
+			t.Fatalf("interest %b: Serve = %v with %d bytes of %d read (watchdog fired: %v)", interest, err, got, n, timedOut.Load())
+		}
+		unix.Close(r)
+		unix.Close(w)
+		p.Close()
+	}
+}
+
+// TestServeTimeouts: a pass that asks to wait at most d is followed by the
+// next one after d at the earliest, again and again (an expired deadline is
+// cleared, not left to end every later wait at once).
+func TestServeTimeouts(t *testing.T) {
+	p, err := poll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	var fds [2]int
+	if err := unix.Pipe(fds[:]); err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	p.Control(fds[0], poll.Read, 0) // watched, never readable
+	const d = 5 * time.Millisecond
+	var at []time.Time
+	err = p.Serve(runner{
+		passes: func() time.Duration {
+			at = append(at, time.Now())
+			if len(at) == 4 {
+				return poll.Stop
+			}
+			return d
+		},
+		ready: func(fd int, ready, tag uint32) { t.Errorf("event on %d", fd) },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(at); i++ {
+		if gap := at[i].Sub(at[i-1]); gap < d {
+			t.Errorf("pass %d came %v after the one before, under %v", i, gap, d)
+		}
+	}
 }
