@@ -1,7 +1,8 @@
 // Package poll is the loop's window on the operating system: it waits, with a
-// timeout, until file descriptors are ready or another goroutine wakes it.
-// It owns the epoll, kqueue or fallback machinery and nothing else: it knows
-// no tasks, no callbacks and no loop.
+// timeout, until file descriptors are ready or another goroutine wakes it,
+// and drives its owner's passes of work between those waits (Serve). It owns
+// the epoll, kqueue or fallback machinery and nothing else: it knows no
+// tasks, no callbacks and no loop, only a Runner's passes.
 package poll
 
 import (
