@@ -331,7 +331,12 @@ func (l *Loop) RunUntilComplete(w Waitable) error {
 // between one pass and the next, as each pass asks.
 func (l *Loop) serve(until *fut) {
 	l.until = until
-	l.poller.Serve(l.dispatcher())
+	if err := l.poller.Serve(l.dispatcher()); err != nil {
+		// The poller cannot wait (it fails only once closed, and Close
+		// waits for the run to end): run the passes without it.
+		for l.pass() != poll.Stop {
+		}
+	}
 	l.until = nil
 }
 

@@ -32,20 +32,12 @@ type epoll struct {
 	woken    atomic.Bool
 	closed   bool
 	// deadline is the read deadline the descriptor has from a previous
-	// Wait (zero: none), to be cleared before a wait without limit and not
+	// park (zero: none), to be cleared before a wait without limit and not
 	// set again when it has not changed.
 	deadline time.Time
-	// parked is the function the runtime calls while the loop waits; it
-	// leaves the count of events in n. Made once: a closure made per Wait
-	// would be allocated each time.
-	parked func(uintptr) bool
-	n      int
-	// timeout is the Wait's; first says that parked has not yet been
-	// called in this Wait.
-	timeout time.Duration
-	first   bool
 	// Serve's state: the runner, whether a pass said Stop, the function
-	// the runtime calls (made once), and the look-before-parking record.
+	// the runtime calls (made once: a method value made per Serve would be
+	// allocated each time), and the look-before-parking record.
 	runner  Runner
 	stopped bool
 	serving func(uintptr) bool
@@ -113,48 +105,44 @@ func New() (Poller, error) {
 	}
 	p.rc = rc
 	p.serving = p.serveStep
-	p.parked = func(uintptr) bool {
-		p.n, _ = p.poll()
-		if p.n == 0 && p.first {
-			p.first = false
-			p.setDeadline()
-		}
-		return p.n > 0
-	}
 	return p, nil
 }
 
+// Wait polls without waiting, or with a timeout, serves one pass that waits.
 func (p *epoll) Wait(timeout time.Duration, h Handler) error {
 	if p.closed {
 		return ErrClosed
 	}
-	var n int
-	if timeout == 0 {
-		var err error
-		if n, err = p.poll(); err != nil && err != unix.EINTR {
-			return err
-		}
-	} else {
-		// Park until the epoll descriptor is readable, or the timeout. The
-		// runtime calls parked at once: under load it finds events there and
-		// the wait costs one epoll_wait and no clock read; otherwise it sets
-		// the deadline, the runtime parks the loop, and calls it again each
-		// time the descriptor is readable.
-		p.n, p.timeout, p.first = 0, timeout, true
-		err := p.rc.Read(p.parked)
-		n = p.n
-		if os.IsTimeout(err) {
-			// The runtime checks an expired deadline before it calls parked:
-			// clear it, or the next Wait would return at once without
-			// polling.
-			p.file.SetReadDeadline(time.Time{})
-			p.deadline = time.Time{}
-		} else if err != nil {
-			return err
-		}
+	if timeout != 0 {
+		return p.Serve(&waitOnce{Handler: h, timeout: timeout})
+	}
+	n, err := p.poll()
+	if err != nil && err != unix.EINTR {
+		return err
 	}
 	p.dispatch(n, h)
 	return nil
+}
+
+// waitOnce is a Wait with a timeout as a Runner: after the first poll it
+// waits, unless that poll found something, and after the wait it stops.
+type waitOnce struct {
+	Handler
+	timeout       time.Duration
+	found, waited bool
+}
+
+func (w *waitOnce) Ready(fd int, ready, tag uint32) {
+	w.found = true
+	w.Handler.Ready(fd, ready, tag)
+}
+
+func (w *waitOnce) Pass() time.Duration {
+	if w.found || w.waited {
+		return Stop
+	}
+	w.waited = true
+	return w.timeout
 }
 
 // dispatch hands h the n events of the last poll.
@@ -216,7 +204,7 @@ func (p *epoll) Serve(r Runner) error {
 			p.file.SetReadDeadline(time.Time{})
 			p.deadline = time.Time{}
 		case err != nil:
-			return serve(p, r) // cannot happen while the loop runs; go on without parking
+			return err
 		}
 	}
 }
@@ -247,16 +235,19 @@ func (p *epoll) serveStep(uintptr) bool {
 				continue
 			}
 		}
-		p.timeout = wait
-		p.setDeadline()
+		p.setDeadline(wait)
 		return false
 	}
 }
 
-func (p *epoll) setDeadline() {
+// setDeadline gives the epoll descriptor the read deadline of a park with
+// this timeout (none when negative), rounded up to deadlineGrain; called
+// inside the runtime's read, which deadlines allow (they are not under the
+// read lock), so the clock is read only when the loop parks.
+func (p *epoll) setDeadline(timeout time.Duration) {
 	var deadline time.Time
-	if p.timeout > 0 {
-		deadline = time.Now().Add(p.timeout)
+	if timeout > 0 {
+		deadline = time.Now().Add(timeout)
 		if r := time.Duration(deadline.UnixNano()) % deadlineGrain; r != 0 {
 			deadline = deadline.Add(deadlineGrain - r)
 		}
