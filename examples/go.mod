@@ -14,6 +14,7 @@ require (
 	github.com/FerretDB/FerretDB v1.24.2 // indirect
 	github.com/FerretDB/wire v0.0.8 // indirect
 	github.com/SAP/go-hdb v1.13.6 // indirect
+	github.com/aio-go/aio/aiohttp v0.0.0
 	github.com/beorn7/perks v1.0.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.2 // indirect
 	github.com/cespare/xxhash/v2 v2.3.0 // indirect
@@ -76,3 +77,5 @@ replace (
 	github.com/aio-go/aio => ../
 	github.com/aio-go/aio/aiomongo => ../aiomongo
 )
+
+replace github.com/aio-go/aio/aiohttp => ../aiohttp

@@ -1,0 +1,9 @@
+module github.com/aio-go/aio/aiohttp
+
+go 1.26.0
+
+require github.com/aio-go/aio v0.0.0
+
+require golang.org/x/sys v0.50.0 // indirect
+
+replace github.com/aio-go/aio => ../
