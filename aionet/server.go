@@ -17,6 +17,7 @@ const acceptRetryDelay = time.Second
 // Server serves each connection of a Listener in a task of its own (what
 // asyncio.start_server returns). Its methods belong to the loop's goroutine.
 type Server struct {
+	ctx     context.Context // the handlers' parent: Close does not cancel them
 	ln      *Listener
 	handler func(ctx context.Context, s *Stream) error
 	accept  *aio.Task[struct{}]
@@ -38,7 +39,7 @@ func StartServer(ctx context.Context, network, address string, handler func(ctx 
 
 // Serve serves the connections of ln as StartServer does.
 func Serve(ctx context.Context, ln *Listener, handler func(ctx context.Context, s *Stream) error) *Server {
-	srv := &Server{ln: ln, handler: handler, conns: make(map[*Stream]*aio.Task[struct{}])}
+	srv := &Server{ctx: ctx, ln: ln, handler: handler, conns: make(map[*Stream]*aio.Task[struct{}])}
 	srv.idle.Set()
 	srv.accept = aio.Go(ctx, srv.acceptLoop, aio.WithName("aionet.Server "+ln.Addr().String()))
 	return srv
@@ -61,7 +62,9 @@ func (srv *Server) acceptLoop(ctx context.Context) error {
 			continue
 		}
 		srv.idle.Clear()
-		t := aio.Go(ctx, func(ctx context.Context) error {
+		// The handler's context is the server's, not the accept task's: Close
+		// cancels the accept task and the handlers carry on.
+		t := aio.Go(srv.ctx, func(ctx context.Context) error {
 			defer func() {
 				s.Close()
 				delete(srv.conns, s)

@@ -70,6 +70,8 @@ type Stream struct {
 	// takes it.
 	lent  []byte
 	lentN int
+
+	hangUp func(err error) // OnHangUp's
 }
 
 // streamProtocol feeds a Stream from its transport.
@@ -143,6 +145,7 @@ func (p *streamProtocol) BufferUpdated(n int) {
 func (p *streamProtocol) EOFReceived() bool {
 	p.s.eof = true
 	p.s.data.Set()
+	p.s.hungUp(nil)
 	return true // the writer may go on: half-close
 }
 
@@ -152,6 +155,27 @@ func (p *streamProtocol) ConnectionLost(err error) {
 	s.data.Set()
 	s.drained.Set()
 	s.closed.Set()
+	s.hungUp(err)
+}
+
+// hungUp calls the OnHangUp callback, once.
+func (s *Stream) hungUp(err error) {
+	if fn := s.hangUp; fn != nil {
+		s.hangUp = nil
+		fn(err)
+	}
+}
+
+// OnHangUp makes fn run on the loop when the peer closes its side of the
+// connection (err is nil) or the connection is lost (err says why, nil for
+// a close of our own): what a server watches to stop working for a client
+// that is gone. It runs at most once; a later call replaces fn, and nil
+// removes it. If the peer has hung up already, fn runs at once.
+func (s *Stream) OnHangUp(fn func(err error)) {
+	s.hangUp = fn
+	if s.eof {
+		s.hungUp(s.lostErr)
+	}
 }
 
 func (p *streamProtocol) PauseWriting()  { p.s.wpaused = true; p.s.drained.Clear() }

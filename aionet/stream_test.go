@@ -898,3 +898,76 @@ func TestConnWriteDeadlineLosesNothing(t *testing.T) {
 		return nil
 	}, aio.WithClock(clk))
 }
+
+// TestServerCloseLetsHandlersFinish: Close stops accepting, and the
+// connections being served carry on (asyncio's Server.close); CloseClients
+// is what ends them.
+func TestServerCloseLetsHandlersFinish(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		var serving aio.Event
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			serving.Set()
+			line, err := s.ReadLine(ctx)
+			if err != nil {
+				return err
+			}
+			s.Write(append([]byte("got "), line...))
+			return s.Drain(ctx)
+		})
+		if err != nil {
+			return err
+		}
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		if err := serving.Wait(ctx); err != nil {
+			return err
+		}
+		srv.Close()
+		c.Write([]byte("hi\n"))
+		if line, err := c.ReadLine(ctx); string(line) != "got hi\n" {
+			t.Errorf("after Close, the handler answered %q, %v; want \"got hi\\n\"", line, err)
+		}
+		return srv.WaitClosed(ctx)
+	})
+}
+
+// TestOnHangUp: the callback runs when the peer closes its side, once.
+func TestOnHangUp(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		hung := make(chan error, 2)
+		var serving aio.Event
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			done := aio.NewFuture[error](ctx)
+			s.OnHangUp(func(err error) { hung <- err; done.SetResult(err) })
+			serving.Set()
+			_, err := done.Await(ctx)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		if err := serving.Wait(ctx); err != nil {
+			return err
+		}
+		c.Close()
+		srv.Close()
+		if err := srv.WaitClosed(ctx); err != nil {
+			return err
+		}
+		if len(hung) != 1 {
+			t.Fatalf("OnHangUp ran %d times; want 1", len(hung))
+		}
+		if err := <-hung; err != nil {
+			t.Errorf("OnHangUp(%v); want nil for the peer's close", err)
+		}
+		return nil
+	})
+}
