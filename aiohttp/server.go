@@ -1,0 +1,299 @@
+package aiohttp
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net"
+	"net/http"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aionet"
+)
+
+// Server serves HTTP/1.1 from a loop (aiohttp.web, uvicorn): each connection
+// is read and written on the loop's sockets, and each request's handler runs
+// as a task whose context is r.Context(), so a handler may await (aio.Sleep,
+// an aio.Lock held across awaits, a Session request, a MongoDB query) while
+// the loop serves the other connections. Any http.Handler runs unchanged:
+// http.ServeMux and its patterns, middleware, http.FileServer.
+//
+//	srv := &aiohttp.Server{Handler: mux}
+//	err := srv.ListenAndServe(ctx, "127.0.0.1:8080")
+//
+// The handler keeps net/http's contract: the ResponseWriter sets
+// Content-Length or chunks the body, adds Date, sniffs Content-Type, sends
+// 1xx responses, implements http.Flusher and http.Hijacker, and takes
+// http.ResponseController's deadlines; request bodies are streamed
+// (Content-Length or chunked, Expect: 100-continue), trailers both ways,
+// HEAD, HTTP/1.0 and keep-alive, pipelined requests answered in order. Where
+// aio differs from net/http's server, the package documentation says so.
+//
+// The timeouts run on the loop's clock, so a virtual clock drives them in
+// tests. A Server may serve from several loops at once (one listener each,
+// as RunLoops and SO_REUSEPORT give): Shutdown and Close reach them all. Its
+// fields must not change once it serves.
+type Server struct {
+	// Handler answers the requests; http.DefaultServeMux if nil.
+	Handler http.Handler
+
+	// TLSConfig, if not nil, makes the server speak TLS (crypto/tls over the
+	// loop's connections). It needs a certificate (Certificates or
+	// GetCertificate); ServeTLS adds one from files.
+	TLSConfig *tls.Config
+
+	// ReadHeaderTimeout bounds the reading of a request's header, from its
+	// first byte (from the connection's start for the first request);
+	// ReadTimeout if zero.
+	ReadHeaderTimeout time.Duration
+	// ReadTimeout bounds the reading of a whole request, body included.
+	ReadTimeout time.Duration
+	// WriteTimeout bounds the writing of a response, from the end of the
+	// request's header: a client that stops reading is cut off.
+	WriteTimeout time.Duration
+	// IdleTimeout bounds the wait for the next request on a kept-alive
+	// connection; ReadTimeout if zero.
+	IdleTimeout time.Duration
+	// MaxHeaderBytes bounds the request line and header:
+	// http.DefaultMaxHeaderBytes (1 MiB) if zero. Larger requests get 431.
+	MaxHeaderBytes int
+	// MaxBodyBytes, if positive, bounds a request body: a larger declared
+	// Content-Length gets 413 before the handler runs, and reading more of
+	// a chunked body fails with *http.MaxBytesError.
+	MaxBodyBytes int64
+	// ShutdownTimeout bounds the graceful shutdown that follows the
+	// cancellation of Serve's context (SIGINT or SIGTERM under aio.Run):
+	// requests still running then are cut off. Zero waits for them.
+	ShutdownTimeout time.Duration
+	// DisableKeepAlives closes each connection after one response.
+	DisableKeepAlives bool
+
+	mu       sync.Mutex
+	servings map[*serving]struct{}
+	closed   atomic.Bool // Shutdown or Close was called
+}
+
+// serving is one call of Serve: a listener on a loop and the connections it
+// accepted. Its fields but done belong to the loop's goroutine.
+type serving struct {
+	srv      *Server
+	loop     *aio.Loop
+	ln       *aionet.Listener
+	conns    map[*serverConn]struct{}
+	shutting bool          // no new connection; idle ones close
+	done     chan struct{} // closed once shutting and no connection is left
+	doneSet  bool
+	dateSec  int64 // the second dateText is of
+	dateText string
+}
+
+// ListenAndServe listens on the TCP address addr and serves it; see Serve.
+func (srv *Server) ListenAndServe(ctx context.Context, addr string) error {
+	if srv.closed.Load() {
+		return http.ErrServerClosed
+	}
+	ln, err := aionet.Listen(ctx, "tcp", addr)
+	if err != nil {
+		return err
+	}
+	return srv.Serve(ctx, ln)
+}
+
+// ServeTLS serves ln with TLS, with the certificate and key in the files
+// given (PEM), added to a copy of TLSConfig; see Serve.
+func (srv *Server) ServeTLS(ctx context.Context, ln *aionet.Listener, certFile, keyFile string) error {
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	cfg := &tls.Config{}
+	if srv.TLSConfig != nil {
+		cfg = srv.TLSConfig.Clone()
+	}
+	cfg.Certificates = append(cfg.Certificates, cert)
+	return srv.serve(ctx, ln, cfg)
+}
+
+// Serve accepts connections on ln and serves them until Shutdown or Close
+// is called, or ctx is cancelled; it closes ln. It must be called from a
+// task, and it returns http.ErrServerClosed once the server is closed, as
+// net/http's Serve does.
+//
+// The cancellation of ctx shuts down gracefully (it is how aio.Run's SIGINT
+// and SIGTERM reach a server): Serve stops accepting, closes the idle
+// connections, lets the requests in flight finish (for ShutdownTimeout at
+// most, if set), then returns. After Shutdown or Close, Serve returns at once,
+// and Shutdown is what waits.
+func (srv *Server) Serve(ctx context.Context, ln *aionet.Listener) error {
+	return srv.serve(ctx, ln, srv.TLSConfig)
+}
+
+func (srv *Server) serve(ctx context.Context, ln *aionet.Listener, tlsConfig *tls.Config) error {
+	l := aio.LoopOf(ctx)
+	if l == nil {
+		ln.Close()
+		return aio.ErrNoTask
+	}
+	if tlsConfig != nil && len(tlsConfig.Certificates) == 0 && tlsConfig.GetCertificate == nil && tlsConfig.GetConfigForClient == nil {
+		ln.Close()
+		return errors.New("aiohttp: TLSConfig has no certificate")
+	}
+	sv := &serving{srv: srv, loop: l, ln: ln, conns: make(map[*serverConn]struct{}), done: make(chan struct{})}
+	srv.mu.Lock()
+	if srv.closed.Load() {
+		srv.mu.Unlock()
+		ln.Close()
+		return http.ErrServerClosed
+	}
+	if srv.servings == nil {
+		srv.servings = make(map[*serving]struct{})
+	}
+	srv.servings[sv] = struct{}{}
+	srv.mu.Unlock()
+
+	// Connections outlive the cancellation of ctx, which shuts them down
+	// gracefully instead of cutting them.
+	connCtx := context.WithValue(context.WithoutCancel(ctx), http.LocalAddrContextKey, ln.Addr())
+	for {
+		s, err := ln.Accept(ctx)
+		if err == nil {
+			c := newServerConn(sv, s, tlsConfig)
+			sv.conns[c] = struct{}{}
+			c.task = aio.Go(connCtx, c.serve, aio.WithName("aiohttp.conn"))
+			continue
+		}
+		if sv.shutting {
+			return http.ErrServerClosed // Shutdown or Close: they wait
+		}
+		if ctx.Err() != nil {
+			sv.beginShutdown()
+			return sv.drain(context.WithoutCancel(ctx), srv.ShutdownTimeout)
+		}
+		if errors.Is(err, net.ErrClosed) {
+			sv.beginShutdown() // the listener was closed under us
+			return err
+		}
+		// Out of descriptors, say: accepting again at once would fail again.
+		l.CallExceptionHandler(aio.ExceptionContext{Message: "aiohttp: accept failed", Err: err})
+		_ = aio.Sleep(ctx, time.Second) // a cancellation is seen at the next Accept
+	}
+}
+
+// drain waits until the connections of a shutting serving are gone, for d at
+// most (zero: no limit), then closes what is left.
+func (sv *serving) drain(ctx context.Context, d time.Duration) error {
+	wait := func(ctx context.Context) error {
+		_, _, err := aio.Recv(ctx, sv.done)
+		return err
+	}
+	var err error
+	if d > 0 {
+		err = aio.Timeout(ctx, d, wait)
+	} else {
+		err = wait(ctx)
+	}
+	if err != nil {
+		sv.closeAll()
+	}
+	return http.ErrServerClosed
+}
+
+// beginShutdown stops accepting and closes the idle connections; the others
+// close after their current response.
+func (sv *serving) beginShutdown() {
+	if sv.shutting {
+		return
+	}
+	sv.shutting = true
+	sv.ln.Close()
+	for c := range sv.conns {
+		if c.idle {
+			c.abort()
+		}
+	}
+	sv.checkDone()
+}
+
+// closeAll closes every connection at once.
+func (sv *serving) closeAll() {
+	sv.beginShutdown()
+	for c := range sv.conns {
+		c.abort()
+	}
+	sv.checkDone()
+}
+
+// checkDone closes done once shutting down with no connection left.
+func (sv *serving) checkDone() {
+	if sv.shutting && len(sv.conns) == 0 && !sv.doneSet {
+		sv.doneSet = true
+		close(sv.done)
+		sv.srv.mu.Lock()
+		delete(sv.srv.servings, sv)
+		sv.srv.mu.Unlock()
+	}
+}
+
+// Shutdown shuts the server down gracefully, on every loop it serves from:
+// it stops accepting, closes the idle connections, and waits until the
+// requests in flight have been answered and their connections closed. If
+// ctx ends first, it closes what is left and returns ctx's error. Hijacked
+// connections (WebSockets) are not waited for: their handlers own them.
+//
+// Any goroutine may call Shutdown; from a task, it awaits rather than block
+// the loop.
+func (srv *Server) Shutdown(ctx context.Context) error {
+	servings := srv.stop()
+	for _, sv := range servings {
+		sv.loop.CallSoonThreadsafe(sv.beginShutdown)
+	}
+	for _, sv := range servings {
+		if err := waitChan(ctx, sv.done); err != nil {
+			for _, sv := range servings {
+				sv.loop.CallSoonThreadsafe(sv.closeAll)
+			}
+			return err
+		}
+	}
+	return nil
+}
+
+// Close closes the server at once, on every loop it serves from: its
+// listeners and every connection but hijacked ones. Requests in flight are
+// cancelled. Any goroutine may call it; it does not wait.
+func (srv *Server) Close() error {
+	for _, sv := range srv.stop() {
+		sv.loop.CallSoonThreadsafe(sv.closeAll)
+	}
+	return nil
+}
+
+// stop marks the server closed and returns its servings.
+func (srv *Server) stop() []*serving {
+	srv.mu.Lock()
+	defer srv.mu.Unlock()
+	srv.closed.Store(true)
+	out := make([]*serving, 0, len(srv.servings))
+	for sv := range srv.servings {
+		out = append(out, sv)
+	}
+	return out
+}
+
+// waitChan waits until ch is closed: it awaits in a task, blocks elsewhere.
+func waitChan(ctx context.Context, ch chan struct{}) error {
+	if aio.LoopOf(ctx) != nil {
+		_, _, err := aio.Recv(ctx, ch)
+		return err
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

@@ -1,0 +1,282 @@
+package aiohttp_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiohttp"
+	"github.com/aio-go/aio/aionet"
+	"github.com/aio-go/aio/aiotest"
+)
+
+// startServer serves srv from a loop of its own, on the real clock, and
+// returns its address. The loop ends, and is checked for leaks, when the test
+// does.
+func startServer(t *testing.T, srv *aiohttp.Server, opts ...aio.Option) string {
+	t.Helper()
+	check := aiotest.CheckLeaks(t)
+	addr := make(chan string, 1)
+	done := make(chan error, 1)
+	opts = append([]aio.Option{aio.WithInterrupt(false)}, opts...)
+	go func() {
+		done <- aio.Run(context.Background(), func(ctx context.Context) error {
+			ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+			if err != nil {
+				addr <- ""
+				return err
+			}
+			addr <- ln.Addr().String()
+			return srv.Serve(ctx, ln)
+		}, opts...)
+	}()
+	a := <-addr
+	t.Cleanup(func() {
+		srv.Close()
+		if err := <-done; err != nil && err != http.ErrServerClosed {
+			t.Errorf("Serve: %v", err)
+		}
+		check()
+	})
+	if a == "" {
+		t.Fatal(<-done)
+	}
+	return a
+}
+
+// exchange sends raw to addr, half-closes if asked, and returns every
+// response read back until the server closes or n responses came.
+func exchange(t *testing.T, addr, raw string, n int) []*http.Response {
+	t.Helper()
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(10 * time.Second))
+	if _, err := io.WriteString(c, raw); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	var out []*http.Response
+	for len(out) < n {
+		// The method decides whether a body follows: find it in raw.
+		req, _ := http.ReadRequest(bufio.NewReader(strings.NewReader(nthRequest(raw, len(out)))))
+		resp, err := http.ReadResponse(br, req)
+		if err != nil {
+			break
+		}
+		body, err := io.ReadAll(resp.Body)
+		if err != nil {
+			t.Errorf("reading body %d: %v", len(out), err)
+		}
+		resp.Body = io.NopCloser(strings.NewReader(string(body)))
+		out = append(out, resp)
+		if resp.StatusCode >= 200 && resp.Close {
+			break
+		}
+	}
+	return out
+}
+
+// nthRequest returns the request line onwards of the i-th request of raw,
+// good enough for http.ReadResponse to know the method.
+func nthRequest(raw string, i int) string {
+	reqs := strings.SplitAfter(raw, "\r\n\r\n")
+	for _, r := range reqs {
+		if strings.Contains(r, " HTTP/1.") {
+			if i == 0 {
+				return r[strings.Index(r, strings.Fields(r)[0]):]
+			}
+			i--
+		}
+	}
+	return "GET / HTTP/1.1\r\n\r\n"
+}
+
+// describe flattens a response for comparison: status, proto, header but
+// Date, transfer encoding, body, trailers.
+func describe(r *http.Response) string {
+	var keys []string
+	for k := range r.Header {
+		if k != "Date" {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %s\n", r.Proto, r.Status)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s: %q\n", k, r.Header[k])
+	}
+	fmt.Fprintf(&b, "TE=%v CL=%d Close=%v\n", r.TransferEncoding, r.ContentLength, r.Close)
+	body, _ := io.ReadAll(r.Body)
+	fmt.Fprintf(&b, "body=%q\n", body)
+	if len(r.Trailer) > 0 {
+		fmt.Fprintf(&b, "trailer=%v\n", r.Trailer)
+	}
+	return b.String()
+}
+
+// contractHandler answers the paths of the comparison table.
+func contractHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/hello", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "Hello, World!")
+	})
+	mux.HandleFunc("/html", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "<!DOCTYPE html><p>hi</p>")
+	})
+	mux.HandleFunc("/empty", func(w http.ResponseWriter, r *http.Request) {})
+	mux.HandleFunc("/typed", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("X-Multi", "a")
+		w.Header().Add("X-Multi", "b")
+		w.WriteHeader(http.StatusCreated)
+		io.WriteString(w, `{"ok":true}`)
+	})
+	mux.HandleFunc("/big", func(w http.ResponseWriter, r *http.Request) {
+		for i := range 100 {
+			fmt.Fprintf(w, "line %03d %s\n", i, strings.Repeat("x", 60))
+		}
+	})
+	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		for i := range 3 {
+			fmt.Fprintf(w, "data: %d\n\n", i)
+			w.(http.Flusher).Flush()
+		}
+	})
+	mux.HandleFunc("/length", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "5")
+		io.WriteString(w, "12345")
+	})
+	mux.HandleFunc("/nocontent", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.WriteHeader(http.StatusNoContent)
+	})
+	mux.HandleFunc("/notmodified", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		w.Header().Set("Etag", `"x"`)
+		w.WriteHeader(http.StatusNotModified)
+	})
+	mux.HandleFunc("/echo", func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintf(w, "%s %s len=%d te=%v body=%q trailer=%v", r.Method, r.URL, r.ContentLength, r.TransferEncoding, b, r.Trailer)
+	})
+	mux.HandleFunc("/ignorebody", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "not read")
+	})
+	mux.HandleFunc("/trailers", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Trailer", "X-Sum")
+		io.WriteString(w, "body")
+		w.Header().Set("X-Sum", "42")
+		w.Header().Set(http.TrailerPrefix+"X-Late", "yes")
+	})
+	mux.HandleFunc("/early", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Link", "</style.css>; rel=preload")
+		w.WriteHeader(http.StatusEarlyHints)
+		io.WriteString(w, "after hints")
+	})
+	mux.HandleFunc("/close", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Connection", "close")
+		io.WriteString(w, "bye")
+	})
+	mux.HandleFunc("/late-header", func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusAccepted)
+		w.Header().Set("X-Too-Late", "1")
+		io.WriteString(w, "x")
+	})
+	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, "teapot", http.StatusTeapot)
+	})
+	return mux
+}
+
+// TestMatchesNetHTTP sends the same bytes to net/http's server and to aio's,
+// both running contractHandler, and compares what comes back.
+func TestMatchesNetHTTP(t *testing.T) {
+	ref := httptest.NewServer(contractHandler())
+	defer ref.Close()
+	addr := startServer(t, &aiohttp.Server{Handler: contractHandler()})
+	const h = "Host: example.com\r\n"
+	tests := []struct {
+		name string
+		raw  string
+		n    int // responses expected at most
+	}{
+		{"ordinary", "GET /hello HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"sniffed html", "GET /html HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"empty body", "GET /empty HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"status, type and repeated header", "GET /typed HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"chunked response", "GET /big HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"flushed stream", "GET /stream HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"content-length set", "GET /length HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"204", "GET /nocontent HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"304", "GET /notmodified HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"not found", "GET /nowhere HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"http.Error", "GET /error HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"HEAD", "HEAD /hello HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"HEAD of a chunked body", "HEAD /big HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"HTTP/1.0", "GET /hello HTTP/1.0\r\n\r\n", 1},
+		{"HTTP/1.0 keep-alive", "GET /hello HTTP/1.0\r\nConnection: keep-alive\r\n\r\nGET /length HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", 2},
+		{"HTTP/1.0 streamed", "GET /big HTTP/1.0\r\n\r\n", 1},
+		{"keep-alive", "GET /hello HTTP/1.1\r\n" + h + "\r\nGET /typed HTTP/1.1\r\n" + h + "\r\n", 2},
+		{"pipelined", "GET /hello HTTP/1.1\r\n" + h + "\r\nGET /big HTTP/1.1\r\n" + h + "\r\nGET /length HTTP/1.1\r\n" + h + "\r\n", 3},
+		{"client asks to close", "GET /hello HTTP/1.1\r\n" + h + "Connection: close\r\n\r\nGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
+		{"handler closes", "GET /close HTTP/1.1\r\n" + h + "\r\nGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
+		{"header after WriteHeader", "GET /late-header HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"1xx", "GET /early HTTP/1.1\r\n" + h + "\r\n", 2},
+		{"trailers", "GET /trailers HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"body with length", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 5\r\n\r\nhello", 1},
+		{"chunked upload", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\nX-T: 1\r\n\r\n", 1},
+		{"100-continue", "POST /echo HTTP/1.1\r\n" + h + "Expect: 100-continue\r\nContent-Length: 3\r\n\r\nabc", 2},
+		{"100-continue unread", "POST /ignorebody HTTP/1.1\r\n" + h + "Expect: 100-continue\r\nContent-Length: 3\r\n\r\n", 1},
+		{"unread body kept", "POST /ignorebody HTTP/1.1\r\n" + h + "Content-Length: 3\r\n\r\nabcGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
+		{"unknown expectation", "POST /echo HTTP/1.1\r\n" + h + "Expect: telepathy\r\nContent-Length: 3\r\n\r\nabc", 1},
+		{"post then CRLF", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 1\r\n\r\nx\r\nGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
+		// Bad input: an answer, then the connection closes.
+		{"malformed request line", "GARBAGE\r\n\r\n", 1},
+		{"bad header", "GET / HTTP/1.1\r\n" + h + "Bad Header: x\r\n\r\n", 1},
+		{"header without colon", "GET / HTTP/1.1\r\n" + h + "NoColon\r\n\r\n", 1},
+		{"control byte in value", "GET / HTTP/1.1\r\n" + h + "X: a\x01b\r\n\r\n", 1},
+		{"missing host", "GET / HTTP/1.1\r\n\r\n", 1},
+		{"malformed host", "GET / HTTP/1.1\r\nHost: a b\r\n\r\n", 1},
+		{"unsupported version", "GET / HTTP/2.0\r\n" + h + "\r\n", 1},
+		{"HTTP/0.9", "GET / HTTP/0.9\r\n" + h + "\r\n", 1},
+		{"unsupported transfer encoding", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: gzip\r\n\r\n", 1},
+		{"bad chunking", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", 1},
+		{"bad content length", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: x\r\n\r\n", 1},
+		{"two content lengths", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 1\r\nContent-Length: 2\r\n\r\nab", 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			want := exchange(t, ref.Listener.Addr().String(), tt.raw, tt.n)
+			got := exchange(t, addr, tt.raw, tt.n)
+			if len(got) != len(want) {
+				t.Fatalf("aio answered %d responses, net/http %d", len(got), len(want))
+			}
+			for i := range want {
+				if g, w := describe(got[i]), describe(want[i]); g != w {
+					t.Errorf("response %d:\naio:\n%s\nnet/http:\n%s", i, g, w)
+				}
+				if got[i].Header.Get("Date") == "" && want[i].Header.Get("Date") != "" {
+					t.Errorf("response %d has no Date", i)
+				}
+			}
+		})
+	}
+}

@@ -1,0 +1,442 @@
+package aiohttp
+
+import (
+	"bufio"
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aionet"
+)
+
+// serverConn is one connection of a Server, served by a task of its own that reads
+// the requests one after the other and spawns a task for each handler. Its
+// fields belong to the loop's goroutine.
+type serverConn struct {
+	sv    *serving
+	s     *aionet.Stream
+	nc    *aionet.Conn // the stream as a net.Conn: for TLS and Hijack
+	tc    *tls.Conn    // nil without TLS
+	task  *aio.Task[struct{}]
+	br    *bufio.Reader
+	r     connReader
+	out   []byte // response bytes not handed to the stream yet
+	idle  bool   // waiting for the first byte of a request: Shutdown closes it
+	first bool   // no request read yet
+
+	rctx, wctx context.Context // the task reading and the task writing now
+	rdl, wdl   time.Time       // read and write deadlines on the loop's clock; zero: none
+	werr       error           // the first write error: the connection is done
+	hijacked   bool
+	aborted    bool
+	lastPOST   bool
+}
+
+// connReader is what the serverConn's bufio.Reader reads: the connection, within
+// the read deadline, and within the header limit while a header is read.
+type connReader struct {
+	c      *serverConn
+	remain int64 // bytes the header may still take; < 0: no limit
+	hit    bool  // the header limit was reached
+}
+
+func (r *connReader) Read(p []byte) (int, error) {
+	if r.remain >= 0 {
+		if r.remain == 0 {
+			r.hit = true
+			return 0, io.EOF
+		}
+		if int64(len(p)) > r.remain {
+			p = p[:r.remain]
+		}
+	}
+	n, err := r.c.read(p)
+	if r.remain >= 0 {
+		r.remain -= int64(n)
+	}
+	return n, err
+}
+
+func newServerConn(sv *serving, s *aionet.Stream, tlsConfig *tls.Config) *serverConn {
+	c := &serverConn{sv: sv, s: s, first: true, idle: true}
+	c.r.c = c
+	c.r.remain = -1
+	if tlsConfig != nil {
+		c.nc = s.Conn()
+		c.tc = tls.Server(c.nc, tlsConfig)
+	}
+	c.br = bufio.NewReaderSize(&c.r, 4096)
+	return c
+}
+
+// read reads from the connection with the task of rctx, within rdl.
+func (c *serverConn) read(p []byte) (n int, err error) {
+	ctx := c.rctx
+	if c.rdl.IsZero() {
+		return c.rawRead(ctx, p)
+	}
+	err = aio.TimeoutAt(ctx, c.rdl, func(ctx context.Context) error {
+		n, err = c.rawRead(ctx, p)
+		return err
+	})
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = os.ErrDeadlineExceeded // the connection's deadline, not ctx's
+	}
+	return n, err
+}
+
+func (c *serverConn) rawRead(ctx context.Context, p []byte) (int, error) {
+	if c.tc == nil {
+		return c.s.Read(ctx, p)
+	}
+	c.nc.SetContext(ctx)
+	defer c.nc.SetContext(nil)
+	return c.tc.Read(p)
+}
+
+// flush hands the buffered response bytes to the connection and, if the
+// connection's buffer is full, waits (within wdl) until the peer has taken
+// enough of it. A failure is kept in werr: the connection is then done.
+func (c *serverConn) flush() error {
+	if c.werr != nil {
+		return c.werr
+	}
+	if len(c.out) == 0 {
+		return nil
+	}
+	err := c.writeRaw(c.out)
+	c.out = c.out[:0]
+	if err != nil {
+		c.werr = err
+		c.abort()
+	}
+	return err
+}
+
+func (c *serverConn) writeRaw(b []byte) error {
+	ctx := c.wctx
+	if !c.wdl.IsZero() && !c.wdl.After(c.sv.loop.Now()) {
+		return os.ErrDeadlineExceeded
+	}
+	if c.tc != nil {
+		c.nc.SetContext(ctx)
+		defer c.nc.SetContext(nil)
+		c.nc.SetWriteDeadline(c.wallTime(c.wdl))
+		_, err := c.tc.Write(b)
+		return err
+	}
+	if _, err := c.s.Write(b); err != nil {
+		return err
+	}
+	if c.s.Transport().WriteBufferSize() <= aionet.DefaultHighWater {
+		return nil
+	}
+	var err error
+	if c.wdl.IsZero() {
+		err = c.s.Drain(ctx)
+	} else {
+		err = aio.TimeoutAt(ctx, c.wdl, c.s.Drain)
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			err = os.ErrDeadlineExceeded
+		}
+	}
+	return err
+}
+
+// wallTime turns a loop time into the wall-clock time net.Conn deadlines
+// take (aionet.Conn turns it back).
+func (c *serverConn) wallTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return time.Now().Add(t.Sub(c.sv.loop.Now()))
+}
+
+// abort closes the connection at once.
+func (c *serverConn) abort() {
+	if c.aborted || c.hijacked {
+		return
+	}
+	c.aborted = true
+	c.s.Transport().Abort()
+}
+
+// deadline returns now + d on the loop's clock, or zero for d <= 0.
+func (c *serverConn) deadline(d time.Duration) time.Time {
+	if d <= 0 {
+		return time.Time{}
+	}
+	return c.sv.loop.Now().Add(d)
+}
+
+// serve is the connection's task: requests, one after the other, until the
+// connection or the server closes.
+func (c *serverConn) serve(ctx context.Context) error {
+	srv := c.sv.srv
+	c.rctx, c.wctx = ctx, ctx
+	defer c.end()
+	if c.tc != nil {
+		c.rdl = c.deadline(firstNonZero(srv.ReadHeaderTimeout, srv.ReadTimeout))
+		c.wdl = c.rdl
+		c.nc.SetContext(ctx)
+		c.nc.SetDeadline(c.wallTime(c.rdl))
+		err := c.tc.HandshakeContext(ctx)
+		c.nc.SetDeadline(time.Time{})
+		c.nc.SetContext(nil)
+		if err != nil {
+			return nil // a client that cannot speak TLS: nothing to answer
+		}
+	}
+	for {
+		// Idle: waiting for the first byte of the next request.
+		if c.sv.shutting || c.aborted {
+			return nil
+		}
+		if c.first {
+			c.rdl = c.deadline(firstNonZero(srv.ReadHeaderTimeout, srv.ReadTimeout))
+		} else {
+			c.rdl = c.deadline(firstNonZero(srv.IdleTimeout, srv.ReadTimeout))
+		}
+		c.idle = true
+		if _, err := c.br.Peek(1); err != nil {
+			return nil
+		}
+		c.idle = false
+		if !c.first {
+			c.rdl = c.deadline(firstNonZero(srv.ReadHeaderTimeout, srv.ReadTimeout))
+		}
+		c.first = false
+		w, err := c.readRequest()
+		if err != nil {
+			c.replyError(err)
+			return nil
+		}
+		if !c.handle(ctx, w) {
+			return nil
+		}
+	}
+}
+
+func firstNonZero(ds ...time.Duration) time.Duration {
+	for _, d := range ds {
+		if d > 0 {
+			return d
+		}
+	}
+	return 0
+}
+
+// end closes the connection and forgets it.
+func (c *serverConn) end() {
+	if !c.hijacked {
+		if c.werr == nil {
+			c.flush()
+		}
+		c.s.Close()
+	}
+	sv := c.sv
+	delete(sv.conns, c)
+	sv.checkDone()
+}
+
+// errors of readRequest that get an answer.
+var (
+	errTooLarge = errors.New("aiohttp: request header too large")
+)
+
+type statusError struct {
+	code int
+	text string
+}
+
+func (e statusError) Error() string { return http.StatusText(e.code) + ": " + e.text }
+
+type badRequestError string
+
+func (e badRequestError) Error() string { return "bad request: " + string(e) }
+
+// readRequest reads a request's header, checks it as net/http's server does
+// and makes its response.
+func (c *serverConn) readRequest() (*response, error) {
+	srv := c.sv.srv
+	maxHeader := srv.MaxHeaderBytes
+	if maxHeader <= 0 {
+		maxHeader = http.DefaultMaxHeaderBytes
+	}
+	c.r.remain = int64(maxHeader) + 4096 // net/http's slack for the request line
+	c.r.hit = false
+	if c.lastPOST { // RFC 7230 section 3: old clients add a CRLF after a POST body
+		if peek, _ := c.br.Peek(4); len(peek) > 0 {
+			n := 0
+			for n < len(peek) && (peek[n] == '\r' || peek[n] == '\n') {
+				n++
+			}
+			c.br.Discard(n)
+		}
+	}
+	start := c.sv.loop.Now()
+	req, err := http.ReadRequest(c.br)
+	hit := c.r.hit
+	c.r.remain = -1
+	if err != nil {
+		if hit {
+			return nil, errTooLarge
+		}
+		return nil, err
+	}
+	if req.ProtoMajor != 1 && !(req.ProtoMajor == 2 && req.ProtoMinor == 0 && req.Method == "PRI" && req.RequestURI == "*") {
+		return nil, statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
+	}
+	c.lastPOST = req.Method == "POST"
+	// http.ReadRequest has moved Host into req.Host (and refused two).
+	if req.ProtoAtLeast(1, 1) && req.Host == "" && req.Method != "CONNECT" && req.Method != "PRI" {
+		return nil, badRequestError("missing required Host header")
+	}
+	if req.Host != "" && !httpguts.ValidHostHeader(req.Host) {
+		return nil, badRequestError("malformed Host header")
+	}
+	for k, vv := range req.Header {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return nil, badRequestError("invalid header name")
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return nil, badRequestError("invalid header value")
+			}
+		}
+	}
+
+	if d := srv.ReadTimeout; d > 0 {
+		c.rdl = start.Add(d)
+	} else {
+		c.rdl = time.Time{}
+	}
+	c.wdl = c.deadline(srv.WriteTimeout)
+	req.RemoteAddr = c.s.RemoteAddr().String()
+	if c.tc != nil {
+		st := c.tc.ConnectionState()
+		req.TLS = &st
+	}
+	w := &response{c: c, req: req, handlerHeader: make(http.Header), contentLength: -1}
+	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && hasToken(req.Header.Get("Connection"), "keep-alive")
+	w.wantsClose = req.Close
+	if srv.DisableKeepAlives {
+		w.closeAfterReply = true
+	}
+	if n := srv.MaxBodyBytes; n > 0 && req.ContentLength > n {
+		return nil, statusError{http.StatusRequestEntityTooLarge, "request body too large"}
+	}
+	w.body = &requestBody{w: w, rc: req.Body}
+	if n := srv.MaxBodyBytes; n > 0 && req.ContentLength < 0 {
+		w.body.rc = http.MaxBytesReader(w, req.Body, n)
+	}
+	req.Body = w.body
+	return w, nil
+}
+
+// replyError answers a request that could not be read, as net/http's server
+// does, and ends the connection.
+func (c *serverConn) replyError(err error) {
+	const errorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n"
+	var msg string
+	var se statusError
+	var bre badRequestError
+	switch {
+	case err == errTooLarge:
+		const publicErr = "431 Request Header Fields Too Large"
+		msg = "HTTP/1.1 " + publicErr + errorHeaders + publicErr
+	case strings.Contains(err.Error(), "unsupported transfer encoding"):
+		// The value is not echoed back, against cross-site scripting.
+		msg = "HTTP/1.1 501 Not Implemented" + errorHeaders + "Unsupported transfer encoding"
+	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, net.ErrClosed) || isNetError(err) || c.aborted:
+		return // the client left, or its time ran out: nobody to answer
+	case errors.As(err, &se):
+		text := fmt.Sprintf("%d %s: %s", se.code, http.StatusText(se.code), se.text)
+		msg = "HTTP/1.1 " + text + errorHeaders + text
+	case errors.As(err, &bre):
+		text := "400 Bad Request: " + string(bre)
+		msg = "HTTP/1.1 " + text + errorHeaders + text
+	default:
+		const publicErr = "400 Bad Request"
+		msg = "HTTP/1.1 " + publicErr + errorHeaders + publicErr
+	}
+	c.out = append(c.out, msg...)
+	c.flush()
+}
+
+func isNetError(err error) bool {
+	var ne net.Error
+	var oe *net.OpError
+	return errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout())
+}
+
+// handle runs the handler of one request in a task of its own and reports
+// whether the connection may serve another.
+func (c *serverConn) handle(ctx context.Context, w *response) bool {
+	req := w.req
+	if expect := req.Header.Get("Expect"); expect != "" {
+		if strings.EqualFold(expect, "100-continue") {
+			if req.ProtoAtLeast(1, 1) && req.ContentLength != 0 {
+				w.expectsContinue, w.canWriteContinue = true, true
+			}
+		} else {
+			w.handlerHeader.Set("Connection", "close")
+			w.WriteHeader(http.StatusExpectationFailed)
+			w.finish()
+			return false
+		}
+	}
+	t := aio.Go(ctx, w.run, aio.WithName("aiohttp.handler"))
+	_, _ = t.Await(ctx)
+	c.s.OnHangUp(nil)
+	c.rctx, c.wctx = ctx, ctx
+	if c.hijacked {
+		return false
+	}
+	if t.Cancelled() && !w.handlerDone {
+		// The client hung up, or the server was closed: nobody reads the rest.
+		return false
+	}
+	return !w.closeAfterReply && c.werr == nil && w.reusable()
+}
+
+// run is the request's task: the handler, then the end of the response.
+func (w *response) run(ctx context.Context) error {
+	c := w.c
+	c.rctx, c.wctx = ctx, ctx
+	// A client that hangs up cancels the request (net/http's background
+	// read does the same); the handler still runs if it hung up before.
+	self := aio.CurrentTask(ctx)
+	c.s.OnHangUp(func(error) { self.Cancel() })
+	defer func() {
+		if p := recover(); p != nil {
+			w.panicked(ctx, p)
+		}
+		// net/http cancels the request's context once ServeHTTP returns:
+		// what the handler spawned with it stops too.
+		self.Cancel()
+	}()
+	h := c.sv.srv.Handler
+	if h == nil {
+		h = http.DefaultServeMux
+	}
+	// The request itself gets the context, not a copy: its body fills in
+	// req.Trailer at the end.
+	*w.req = *w.req.WithContext(ctx)
+	h.ServeHTTP(w, w.req)
+	if !c.hijacked {
+		w.finish()
+	}
+	return nil
+}

@@ -1,0 +1,628 @@
+package aiohttp
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"runtime/debug"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"golang.org/x/net/http/httpguts"
+
+	"github.com/aio-go/aio"
+)
+
+// bufferBeforeChunking is how much of a body the response holds before it
+// sends the header: a handler that writes no more and returns gets a
+// Content-Length, one that writes more gets a chunked body (net/http's
+// figure, so that both servers answer alike).
+const bufferBeforeChunking = 2048
+
+// maxPostHandlerReadBytes is how much of an unread request body the server
+// reads to keep the connection (net/http's figure); more, and it closes.
+const maxPostHandlerReadBytes = 256 << 10
+
+// flushAt is how many response bytes the connection gathers before it hands
+// them to the socket.
+const flushAt = 16 << 10
+
+// response is the http.ResponseWriter of a request.
+type response struct {
+	c             *serverConn
+	req           *http.Request
+	body          *requestBody
+	handlerHeader http.Header
+	sentHeader    http.Header // the header as of WriteHeader, if the handler changed it after
+	calledHeader  bool
+	status        int
+	wroteHeader   bool // logically: WriteHeader was called
+	headerSent    bool // physically: the header is on its way
+	chunking      bool
+	handlerDone   bool
+	buf           []byte // body bytes held back until the header is sent
+	written       int64  // body bytes the handler wrote
+	contentLength int64  // from the Content-Length the handler set; -1: none
+	trailers      []string
+
+	expectsContinue                 bool // the client waits for "100 Continue" to send the body
+	canWriteContinue, wroteContinue bool
+	wants10KeepAlive, wantsClose    bool
+	closeAfterReply                 bool
+	fullDuplex                      bool
+}
+
+// Header returns the header the response will send (http.ResponseWriter).
+func (w *response) Header() http.Header {
+	if w.sentHeader == nil && w.wroteHeader && !w.headerSent {
+		// Changes after WriteHeader must not reach the response.
+		w.sentHeader = w.handlerHeader.Clone()
+	}
+	w.calledHeader = true
+	return w.handlerHeader
+}
+
+// WriteHeader sends the status code (http.ResponseWriter). A 1xx code other
+// than 101 sends an informational response at once.
+func (w *response) WriteHeader(code int) {
+	if w.c.hijacked || w.wroteHeader {
+		return // net/http logs "superfluous WriteHeader" and ignores it
+	}
+	if code < 100 || code > 999 {
+		panic("invalid WriteHeader code " + strconv.Itoa(code))
+	}
+	if code < 101 || code > 199 {
+		w.canWriteContinue = false
+	}
+	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
+		c := w.c
+		c.out = appendStatusLine(c.out, w.req.ProtoAtLeast(1, 1), code)
+		c.out = appendHeader(c.out, w.handlerHeader, func(k string) bool {
+			return k == "Content-Length" || k == "Transfer-Encoding"
+		})
+		c.out = append(c.out, "\r\n"...)
+		c.flush()
+		return
+	}
+	w.wroteHeader = true
+	w.status = code
+	if w.calledHeader && w.sentHeader == nil {
+		w.sentHeader = w.handlerHeader.Clone()
+	}
+	if cl := w.handlerHeader.Get("Content-Length"); cl != "" {
+		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
+			w.contentLength = v
+		} else {
+			w.handlerHeader.Del("Content-Length")
+		}
+	}
+}
+
+// Write writes body bytes (http.ResponseWriter).
+func (w *response) Write(p []byte) (int, error) {
+	c := w.c
+	if c.hijacked {
+		return 0, http.ErrHijacked
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if !bodyAllowedForStatus(w.status) {
+		return 0, http.ErrBodyNotAllowed
+	}
+	w.canWriteContinue = false
+	w.written += int64(len(p))
+	if w.contentLength != -1 && w.written > w.contentLength {
+		return 0, http.ErrContentLength
+	}
+	if c.werr != nil {
+		return 0, c.werr
+	}
+	if !w.headerSent {
+		if len(w.buf)+len(p) <= bufferBeforeChunking {
+			w.buf = append(w.buf, p...)
+			return len(p), nil
+		}
+		first := w.buf
+		if len(first) == 0 {
+			first = p
+		}
+		w.sendHeader(first)
+		if len(w.buf) > 0 {
+			w.writeBody(w.buf)
+			w.buf = w.buf[:0]
+		}
+	}
+	if err := w.writeBody(p); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// WriteString writes s (io.StringWriter).
+func (w *response) WriteString(s string) (int, error) { return w.Write([]byte(s)) }
+
+// writeBody writes p as the body's next bytes: a chunk if chunking.
+func (w *response) writeBody(p []byte) error {
+	c := w.c
+	if w.req.Method == "HEAD" || len(p) == 0 {
+		return nil
+	}
+	if w.chunking {
+		c.out = strconv.AppendInt(c.out, int64(len(p)), 16)
+		c.out = append(c.out, "\r\n"...)
+	}
+	if len(p) >= flushAt { // big writes go out without a copy
+		if err := c.flush(); err != nil {
+			return err
+		}
+		if err := c.writeRaw(p); err != nil {
+			c.werr = err
+			c.abort()
+			return err
+		}
+	} else {
+		c.out = append(c.out, p...)
+	}
+	if w.chunking {
+		c.out = append(c.out, "\r\n"...)
+	}
+	if len(c.out) >= flushAt {
+		return c.flush()
+	}
+	return nil
+}
+
+// Flush sends what the handler wrote so far (http.Flusher).
+func (w *response) Flush() { w.FlushError() }
+
+// FlushError sends what the handler wrote so far, and waits while the
+// connection's buffer is full; it is what http.ResponseController.Flush
+// calls.
+func (w *response) FlushError() error {
+	c := w.c
+	if c.hijacked {
+		return http.ErrHijacked
+	}
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.headerSent {
+		w.sendHeader(w.buf)
+		w.writeBody(w.buf)
+		w.buf = w.buf[:0]
+	}
+	return c.flush()
+}
+
+// SetReadDeadline sets the deadline for reading the request body, on the
+// loop's clock (http.ResponseController).
+func (w *response) SetReadDeadline(t time.Time) error {
+	w.c.rdl = w.loopTime(t)
+	return nil
+}
+
+// SetWriteDeadline sets the deadline for writing the response, on the
+// loop's clock (http.ResponseController).
+func (w *response) SetWriteDeadline(t time.Time) error {
+	w.c.wdl = w.loopTime(t)
+	return nil
+}
+
+// loopTime turns a wall-clock deadline into one on the loop's clock.
+func (w *response) loopTime(t time.Time) time.Time {
+	if t.IsZero() {
+		return t
+	}
+	return w.c.sv.loop.Now().Add(time.Until(t))
+}
+
+// EnableFullDuplex lets the handler read the request body while it writes
+// the response (http.ResponseController). aio's writes never wait for the
+// body, so this changes only what happens to an unread body.
+func (w *response) EnableFullDuplex() error {
+	w.fullDuplex = true
+	return nil
+}
+
+// Hijack hands the connection over to the handler (http.Hijacker): what the
+// server buffered from it is in the bufio.Reader. The net.Conn's Read and
+// Write suspend the calling task, as aionet.Conn's do; the handler closes it.
+func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	c := w.c
+	if c.hijacked {
+		return nil, nil, http.ErrHijacked
+	}
+	if err := c.flush(); err != nil {
+		return nil, nil, err
+	}
+	c.hijacked = true
+	c.s.OnHangUp(nil)
+	var nc net.Conn
+	if c.tc != nil {
+		nc = c.tc
+	} else {
+		c.nc = c.s.Conn()
+		nc = c.nc
+	}
+	delete(c.sv.conns, c)
+	c.sv.checkDone()
+	br := c.br
+	c.br = nil
+	return nc, bufio.NewReadWriter(br, bufio.NewWriter(nc)), nil
+}
+
+// requestTooLarge is what http.MaxBytesReader calls: the connection closes
+// after the response.
+func (w *response) requestTooLarge() { w.closeAfterReply = true }
+
+// writeContinue sends "100 Continue" before the first read of a body the
+// client waits to send.
+func (w *response) writeContinue() {
+	if !w.canWriteContinue || w.wroteContinue {
+		return
+	}
+	w.wroteContinue = true
+	c := w.c
+	c.out = append(c.out, "HTTP/1.1 100 Continue\r\n\r\n"...)
+	c.flush()
+}
+
+// reusable reports whether the connection can serve another request once
+// this response is done.
+func (w *response) reusable() bool {
+	if w.req.Method != "HEAD" && w.contentLength != -1 && bodyAllowedForStatus(w.status) && w.contentLength != w.written {
+		return false // the body is short of its Content-Length
+	}
+	return !w.body.broken
+}
+
+// finish ends the response once the handler has returned.
+func (w *response) finish() {
+	w.handlerDone = true
+	if !w.wroteHeader {
+		w.WriteHeader(http.StatusOK)
+	}
+	if !w.headerSent {
+		w.sendHeader(w.buf)
+		w.writeBody(w.buf)
+		w.buf = nil
+	}
+	c := w.c
+	if w.chunking {
+		c.out = append(c.out, "0\r\n"...)
+		c.out = w.appendTrailers(c.out)
+		c.out = append(c.out, "\r\n"...)
+	}
+	c.flush()
+}
+
+// panicked answers a request whose handler panicked: 500 if nothing was sent
+// yet; the connection closes. The panic goes to the loop's exception
+// handler, but for http.ErrAbortHandler, which is how a handler asks to end
+// the response without a report.
+func (w *response) panicked(ctx context.Context, p any) {
+	c := w.c
+	if p != http.ErrAbortHandler {
+		err := &aio.PanicError{Value: p, Stack: debug.Stack()}
+		c.sv.loop.CallExceptionHandler(aio.ExceptionContext{
+			Message: "aiohttp: handler panicked serving " + w.req.Method + " " + w.req.RequestURI + " for " + w.req.RemoteAddr,
+			Err:     err,
+			Task:    "aiohttp.handler",
+		})
+	}
+	w.closeAfterReply = true
+	if c.hijacked {
+		return
+	}
+	if !w.headerSent {
+		c.out = append(c.out[:0], "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\nConnection: close\r\n\r\nInternal Server Error"...)
+		w.headerSent = true
+		w.handlerDone = true
+	}
+	c.flush()
+	c.abort()
+}
+
+// sendHeader writes the status line and header, deciding what net/http's
+// server decides: Content-Length for a body the handler finished within the
+// buffer, chunking otherwise, Connection, Date, a sniffed Content-Type.
+// p is the first part of the body.
+func (w *response) sendHeader(p []byte) {
+	w.headerSent = true
+	c := w.c
+	srv := c.sv.srv
+	keepAlives := !srv.DisableKeepAlives && !c.sv.shutting
+	isHEAD := w.req.Method == "HEAD"
+	header := w.sentHeader
+	if header == nil {
+		header = w.handlerHeader
+	}
+	var exclude []string // keys of header not to send
+	del := func(k string) {
+		if _, ok := header[k]; ok {
+			exclude = append(exclude, k)
+		}
+	}
+	var extra []string // key, value pairs to add
+
+	trailers := false
+	for k := range header {
+		if strings.HasPrefix(k, http.TrailerPrefix) {
+			exclude = append(exclude, k)
+			trailers = true
+		}
+	}
+	for _, v := range header["Trailer"] {
+		trailers = true
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				k := http.CanonicalHeaderKey(f)
+				if httpguts.ValidTrailerHeader(k) {
+					w.trailers = append(w.trailers, k)
+				}
+			}
+		}
+	}
+	te := header.Get("Transfer-Encoding")
+	hasTE := te != ""
+
+	if w.handlerDone && !trailers && !hasTE && bodyAllowedForStatus(w.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
+		w.contentLength = int64(len(p))
+		extra = append(extra, "Content-Length", strconv.Itoa(len(p)))
+	}
+	if w.wants10KeepAlive && keepAlives {
+		if header.Get("Content-Length") != "" && header.Get("Connection") == "keep-alive" {
+			w.closeAfterReply = false
+		}
+	}
+	hasCL := w.contentLength != -1
+	if w.wants10KeepAlive && (isHEAD || hasCL || !bodyAllowedForStatus(w.status)) {
+		if _, set := header["Connection"]; !set {
+			extra = append(extra, "Connection", "keep-alive")
+		}
+	} else if !w.req.ProtoAtLeast(1, 1) || w.wantsClose {
+		w.closeAfterReply = true
+	}
+	if header.Get("Connection") == "close" || !keepAlives {
+		w.closeAfterReply = true
+	}
+	if w.expectsContinue && !w.body.sawEOF {
+		// The client waits to send a body nobody read: the next bytes on
+		// the wire may be that body, not a request.
+		w.closeAfterReply = true
+	}
+	if w.req.ContentLength != 0 && !w.closeAfterReply && !w.fullDuplex {
+		switch {
+		case w.body.sawEOF:
+		case w.body.closed && !w.body.sawEOF:
+			w.closeAfterReply = true
+		default:
+			if !w.body.discard() {
+				w.closeAfterReply = true
+				del("Connection")
+				extra = append(extra, "Connection", "close")
+			}
+		}
+	}
+	code := w.status
+	if bodyAllowedForStatus(code) {
+		_, haveType := header["Content-Type"]
+		if header.Get("Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+			extra = append(extra, "Content-Type", http.DetectContentType(p))
+		}
+	} else {
+		for _, k := range suppressedHeaders(code) {
+			del(k)
+		}
+	}
+	if _, ok := header["Date"]; !ok {
+		extra = append(extra, "Date", c.sv.date())
+	}
+	if hasCL && hasTE && te != "identity" {
+		del("Content-Length")
+		hasCL = false
+	}
+	switch {
+	case isHEAD || !bodyAllowedForStatus(code) || code == http.StatusNoContent:
+		del("Transfer-Encoding")
+	case hasCL:
+		del("Transfer-Encoding")
+	case w.req.ProtoAtLeast(1, 1):
+		if hasTE && te == "identity" {
+			w.closeAfterReply = true
+			del("Transfer-Encoding")
+		} else {
+			w.chunking = true
+			extra = append(extra, "Transfer-Encoding", "chunked")
+			if hasTE && te == "chunked" {
+				del("Transfer-Encoding")
+			}
+		}
+	default:
+		w.closeAfterReply = true
+		del("Transfer-Encoding")
+	}
+	if w.chunking {
+		del("Content-Length")
+	}
+	if w.closeAfterReply && (!keepAlives || !hasToken(header.Get("Connection"), "close")) && !isProtocolSwitch(code, header) {
+		del("Connection")
+		if w.req.ProtoAtLeast(1, 1) {
+			extra = append(extra, "Connection", "close")
+		}
+	}
+	c.out = appendStatusLine(c.out, w.req.ProtoAtLeast(1, 1), code)
+	c.out = appendHeader(c.out, header, func(k string) bool { return slices.Contains(exclude, k) })
+	for i := 0; i < len(extra); i += 2 {
+		c.out = append(c.out, extra[i]...)
+		c.out = append(c.out, ": "...)
+		c.out = append(c.out, extra[i+1]...)
+		c.out = append(c.out, "\r\n"...)
+	}
+	c.out = append(c.out, "\r\n"...)
+}
+
+// appendTrailers appends the trailers the handler declared or set with
+// http.TrailerPrefix.
+func (w *response) appendTrailers(b []byte) []byte {
+	t := make(http.Header)
+	for k, vv := range w.handlerHeader {
+		if kk, ok := strings.CutPrefix(k, http.TrailerPrefix); ok {
+			t[kk] = vv
+		}
+	}
+	for _, k := range w.trailers {
+		for _, v := range w.handlerHeader[k] {
+			t.Add(k, v)
+		}
+	}
+	return appendHeader(b, t, nil)
+}
+
+func bodyAllowedForStatus(status int) bool {
+	switch {
+	case status >= 100 && status <= 199, status == 204, status == 304:
+		return false
+	}
+	return true
+}
+
+func suppressedHeaders(status int) []string {
+	switch {
+	case status == 304:
+		return []string{"Content-Type", "Content-Length", "Transfer-Encoding"}
+	case !bodyAllowedForStatus(status):
+		return []string{"Content-Length", "Transfer-Encoding"}
+	}
+	return nil
+}
+
+func isProtocolSwitch(code int, h http.Header) bool {
+	return code == http.StatusSwitchingProtocols && hasToken(h.Get("Connection"), "upgrade")
+}
+
+func hasToken(v, token string) bool {
+	for f := range strings.SplitSeq(v, ",") {
+		if strings.EqualFold(strings.TrimSpace(f), token) {
+			return true
+		}
+	}
+	return false
+}
+
+func appendStatusLine(b []byte, is11 bool, code int) []byte {
+	if is11 {
+		b = append(b, "HTTP/1.1 "...)
+	} else {
+		b = append(b, "HTTP/1.0 "...)
+	}
+	b = strconv.AppendInt(b, int64(code), 10)
+	b = append(b, ' ')
+	if text := http.StatusText(code); text != "" {
+		b = append(b, text...)
+	} else {
+		b = append(b, "status code "...)
+		b = strconv.AppendInt(b, int64(code), 10)
+	}
+	return append(b, "\r\n"...)
+}
+
+// appendHeader appends h in key order, as http.Header.Write does, without
+// the keys skip reports and with newlines in values made spaces.
+func appendHeader(b []byte, h http.Header, skip func(string) bool) []byte {
+	var small [16]string
+	keys := small[:0]
+	for k := range h {
+		if skip == nil || !skip(k) {
+			keys = append(keys, k)
+		}
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		for _, v := range h[k] {
+			b = append(b, k...)
+			b = append(b, ": "...)
+			for i := 0; i < len(v); i++ {
+				ch := v[i]
+				if ch == '\r' || ch == '\n' {
+					ch = ' '
+				}
+				b = append(b, ch)
+			}
+			b = append(b, "\r\n"...)
+		}
+	}
+	return b
+}
+
+// date returns the Date header for now, formatted once a second per loop.
+func (sv *serving) date() string {
+	now := time.Now()
+	if sec := now.Unix(); sec != sv.dateSec || sv.dateText == "" {
+		sv.dateSec, sv.dateText = sec, now.UTC().Format(http.TimeFormat)
+	}
+	return sv.dateText
+}
+
+// requestBody is the request's Body: it notes what the server must know to
+// keep the connection (was it read to the end, closed) and sends "100
+// Continue" before the first read when the client waits for it.
+type requestBody struct {
+	w      *response
+	rc     io.ReadCloser
+	sawEOF bool
+	closed bool
+	broken bool // a read failed: the connection cannot be reused
+}
+
+func (b *requestBody) Read(p []byte) (int, error) {
+	if b.closed {
+		return 0, http.ErrBodyReadAfterClose
+	}
+	if b.w.canWriteContinue {
+		b.w.writeContinue()
+	}
+	n, err := b.rc.Read(p)
+	switch {
+	case err == io.EOF:
+		b.sawEOF = true
+	case err != nil:
+		b.broken = true
+	}
+	return n, err
+}
+
+func (b *requestBody) Close() error {
+	b.closed = true
+	return nil
+}
+
+// discard reads what is left of the body, up to maxPostHandlerReadBytes,
+// and reports whether it got to the end.
+func (b *requestBody) discard() bool {
+	if b.w.canWriteContinue && !b.w.wroteContinue {
+		return false
+	}
+	_, err := io.CopyN(io.Discard, b.rc, maxPostHandlerReadBytes+1)
+	if err == io.EOF {
+		b.sawEOF = true
+		return true
+	}
+	b.broken = true
+	return false
+}
+
+var _ interface {
+	http.ResponseWriter
+	http.Flusher
+	http.Hijacker
+	io.StringWriter
+} = (*response)(nil)
