@@ -208,7 +208,7 @@ func bridge(ctx context.Context, op func(stop <-chan struct{}) bool) error {
 	}
 	l := t.loop
 	f := &fut{loop: l}
-	var done bool
+	var done, counted bool
 	stop := make(chan struct{})
 	finished := make(chan struct{})
 	go func() {
@@ -216,6 +216,9 @@ func bridge(ctx context.Context, op func(stop <-chan struct{}) bool) error {
 		ok := op(stop)
 		_ = l.CallSoonThreadsafe(func() {
 			done = ok
+			if counted {
+				l.inflight.Add(-1)
+			}
 			if f.state == futPending {
 				f.complete(nil)
 			}
@@ -230,6 +233,12 @@ func bridge(ctx context.Context, op func(stop <-chan struct{}) bool) error {
 	if err == ErrClosed {
 		<-finished // the loop is closing: the answer cannot arrive
 		return err
+	}
+	if f.state == futPending {
+		// The goroutine answers at once now: a virtual clock must wait for
+		// it rather than jump to the next timer.
+		counted = true
+		l.inflight.Add(1)
 	}
 	never := waitCtx{mode: waitNever}
 	if f.awaitIn(t, &never) == nil && done {

@@ -3,12 +3,14 @@ package aio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiotest"
 )
 
 // TestLectureToThread is the lecture's three blocking calls: with ToThread
@@ -302,4 +304,29 @@ func TestToThreadContextValues(t *testing.T) { // test_to_thread_contextvars, te
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestRecvCancelledDoesNotJumpTime: a Recv ended by its timeout waits for
+// its goroutine to let go of the channel; meanwhile a virtual clock must not
+// jump to the next timer (it jumped to the other task's hour-long sleep).
+func TestRecvCancelledDoesNotJumpTime(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		l := aio.LoopOf(ctx)
+		sleeper := aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, time.Hour) })
+		defer func() { sleeper.Cancel(); sleeper.Await(ctx) }()
+		for range 20 {
+			start := l.Now()
+			err := aio.Timeout(ctx, 3*time.Second, func(ctx context.Context) error {
+				_, _, err := aio.Recv(ctx, make(chan int))
+				return err
+			})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return fmt.Errorf("Recv under Timeout = %v", err)
+			}
+			if took := l.Now().Sub(start); took != 3*time.Second {
+				t.Fatalf("the timed-out Recv returned after %v; want 3s", took)
+			}
+		}
+		return nil
+	})
 }
