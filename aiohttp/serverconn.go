@@ -23,16 +23,19 @@ import (
 // the requests one after the other and spawns a task for each handler. Its
 // fields belong to the loop's goroutine.
 type serverConn struct {
-	sv    *serving
-	s     *aionet.Stream
-	nc    *aionet.Conn // the stream as a net.Conn: for TLS and Hijack
-	tc    *tls.Conn    // nil without TLS
-	task  *aio.Task[struct{}]
-	br    *bufio.Reader
-	r     connReader
-	out   []byte // response bytes not handed to the stream yet
-	idle  bool   // waiting for the first byte of a request: Shutdown closes it
-	first bool   // no request read yet
+	sv     *serving
+	s      *aionet.Stream
+	nc     *aionet.Conn // the stream as a net.Conn: for TLS and Hijack
+	tc     *tls.Conn    // nil without TLS
+	task   *aio.Task[struct{}]
+	br     *bufio.Reader
+	r      connReader
+	out    []byte // response bytes not handed to the stream yet
+	hdrBuf []byte // the serialised header snapshot of the response, reused
+	body   []byte // the body held back before the header is sent, reused
+	remote string // the peer's address, for r.RemoteAddr
+	idle   bool   // waiting for the first byte of a request: Shutdown closes it
+	first  bool   // no request read yet
 
 	rctx, wctx context.Context // the task reading and the task writing now
 	rdl, wdl   time.Time       // read and write deadlines on the loop's clock; zero: none
@@ -40,6 +43,8 @@ type serverConn struct {
 	hijacked   bool
 	aborted    bool
 	lastPOST   bool
+	req        *aio.Task[struct{}] // the handler's task, while it runs
+	onHangUp   func(error)         // cancels req
 }
 
 // connReader is what the serverConn's bufio.Reader reads: the connection, within
@@ -69,6 +74,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 
 func newServerConn(sv *serving, s *aionet.Stream, tlsConfig *tls.Config) *serverConn {
 	c := &serverConn{sv: sv, s: s, first: true, idle: true}
+	c.onHangUp = c.hangUp
 	c.r.c = c
 	c.r.remain = -1
 	if tlsConfig != nil {
@@ -322,12 +328,15 @@ func (c *serverConn) readRequest() (*response, error) {
 		c.rdl = time.Time{}
 	}
 	c.wdl = c.deadline(srv.WriteTimeout)
-	req.RemoteAddr = c.s.RemoteAddr().String()
+	if c.remote == "" {
+		c.remote = c.s.RemoteAddr().String()
+	}
+	req.RemoteAddr = c.remote
 	if c.tc != nil {
 		st := c.tc.ConnectionState()
 		req.TLS = &st
 	}
-	w := &response{c: c, req: req, handlerHeader: make(http.Header), contentLength: -1}
+	w := &response{c: c, req: req, handlerHeader: make(http.Header), contentLength: -1, buf: c.body[:0]}
 	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && hasToken(req.Header.Get("Connection"), "keep-alive")
 	w.wantsClose = req.Close
 	if srv.DisableKeepAlives {
@@ -336,7 +345,8 @@ func (c *serverConn) readRequest() (*response, error) {
 	if n := srv.MaxBodyBytes; n > 0 && req.ContentLength > n {
 		return nil, statusError{http.StatusRequestEntityTooLarge, "request body too large"}
 	}
-	w.body = &requestBody{w: w, rc: req.Body}
+	w.bodyStore = requestBody{w: w, rc: req.Body}
+	w.body = &w.bodyStore
 	if n := srv.MaxBodyBytes; n > 0 && req.ContentLength < 0 {
 		w.body.rc = http.MaxBytesReader(w, req.Body, n)
 	}
@@ -397,8 +407,10 @@ func (c *serverConn) handle(ctx context.Context, w *response) bool {
 			return false
 		}
 	}
-	t := aio.Go(ctx, w.run, aio.WithName("aiohttp.handler"))
+	t := aio.Spawn(ctx, w.run)
+	c.req = t
 	_, _ = t.Await(ctx)
+	c.req = nil
 	c.s.OnHangUp(nil)
 	c.rctx, c.wctx = ctx, ctx
 	if c.hijacked {
@@ -411,21 +423,27 @@ func (c *serverConn) handle(ctx context.Context, w *response) bool {
 	return !w.closeAfterReply && c.werr == nil && w.reusable()
 }
 
+// hangUp cancels the request in flight: the client is gone.
+func (c *serverConn) hangUp(error) {
+	if c.req != nil {
+		c.req.Cancel()
+	}
+}
+
 // run is the request's task: the handler, then the end of the response.
-func (w *response) run(ctx context.Context) error {
+func (w *response) run(ctx context.Context) (struct{}, error) {
 	c := w.c
 	c.rctx, c.wctx = ctx, ctx
 	// A client that hangs up cancels the request (net/http's background
 	// read does the same); the handler still runs if it hung up before.
-	self := aio.CurrentTask(ctx)
-	c.s.OnHangUp(func(error) { self.Cancel() })
+	c.s.OnHangUp(c.onHangUp)
 	defer func() {
 		if p := recover(); p != nil {
 			w.panicked(ctx, p)
 		}
 		// net/http cancels the request's context once ServeHTTP returns:
 		// what the handler spawned with it stops too.
-		self.Cancel()
+		aio.CurrentTask(ctx).Cancel()
 	}()
 	h := c.sv.srv.Handler
 	if h == nil {
@@ -438,5 +456,5 @@ func (w *response) run(ctx context.Context) error {
 	if !c.hijacked {
 		w.finish()
 	}
-	return nil
+	return struct{}{}, nil
 }

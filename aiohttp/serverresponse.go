@@ -37,8 +37,7 @@ type response struct {
 	req           *http.Request
 	body          *requestBody
 	handlerHeader http.Header
-	sentHeader    http.Header // the header as of WriteHeader, if the handler changed it after
-	calledHeader  bool
+	snap          headerSnapshot // the header as of WriteHeader
 	status        int
 	wroteHeader   bool // logically: WriteHeader was called
 	headerSent    bool // physically: the header is on its way
@@ -54,17 +53,82 @@ type response struct {
 	wants10KeepAlive, wantsClose    bool
 	closeAfterReply                 bool
 	fullDuplex                      bool
+
+	bodyStore requestBody // body points here: one allocation fewer
+	extra     [10]string  // sendHeader's scratch space
+}
+
+// The keys of the header that the server may drop or decide on when it sends
+// the header; a snapshot keeps them apart from the rest.
+const (
+	keyContentLength = iota
+	keyTransferEncoding
+	keyConnection
+	keyContentType
+	nSpecial
+)
+
+var specialKeys = [nSpecial]string{"Content-Length", "Transfer-Encoding", "Connection", "Content-Type"}
+
+// headerSnapshot is the handler's header as it was at WriteHeader, which is
+// what the response sends whatever the handler does to the map afterwards
+// (net/http clones the map for that; the snapshot costs no allocation).
+type headerSnapshot struct {
+	rest     []byte             // the other keys, serialised in key order
+	special  [nSpecial][]string // the values of specialKeys; nil if absent
+	has      [nSpecial]bool     // whether each special key is present
+	drop     [nSpecial]bool     // keys the server decided not to send
+	hasDate  bool               // the handler set Date
+	encoding string             // Content-Encoding
+	trailers bool               // Trailer declared, or keys with http.TrailerPrefix
+	declared []string           // the trailer keys the Trailer header declares
+}
+
+// take snapshots h, serialising into buf.
+func (s *headerSnapshot) take(h http.Header, buf []byte) {
+	var small [16]string
+	keys := small[:0]
+	for k, vv := range h {
+		special := false
+		for i, sk := range specialKeys {
+			if k == sk {
+				s.special[i], s.has[i], special = vv, true, true
+			}
+		}
+		switch {
+		case special:
+		case strings.HasPrefix(k, http.TrailerPrefix):
+			s.trailers = true
+		default:
+			keys = append(keys, k)
+		}
+	}
+	_, s.hasDate = h["Date"]
+	s.encoding = get(h, "Content-Encoding")
+	for _, v := range h["Trailer"] {
+		s.trailers = true
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f != "" {
+				if k := http.CanonicalHeaderKey(f); httpguts.ValidTrailerHeader(k) {
+					s.declared = append(s.declared, k)
+				}
+			}
+		}
+	}
+	slices.Sort(keys)
+	s.rest = appendKeys(buf, h, keys)
+}
+
+// get returns the first value of special key i, or "".
+func (s *headerSnapshot) get(i int) string {
+	if v := s.special[i]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
 }
 
 // Header returns the header the response will send (http.ResponseWriter).
-func (w *response) Header() http.Header {
-	if w.sentHeader == nil && w.wroteHeader && !w.headerSent {
-		// Changes after WriteHeader must not reach the response.
-		w.sentHeader = w.handlerHeader.Clone()
-	}
-	w.calledHeader = true
-	return w.handlerHeader
-}
+func (w *response) Header() http.Header { return w.handlerHeader }
 
 // WriteHeader sends the status code (http.ResponseWriter). A 1xx code other
 // than 101 sends an informational response at once.
@@ -81,23 +145,21 @@ func (w *response) WriteHeader(code int) {
 	if code >= 100 && code <= 199 && code != http.StatusSwitchingProtocols {
 		c := w.c
 		c.out = appendStatusLine(c.out, w.req.ProtoAtLeast(1, 1), code)
-		c.out = appendHeader(c.out, w.handlerHeader, func(k string) bool {
-			return k == "Content-Length" || k == "Transfer-Encoding"
-		})
+		c.out = appendHeader(c.out, w.handlerHeader, []string{"Content-Length", "Transfer-Encoding"})
 		c.out = append(c.out, "\r\n"...)
 		c.flush()
 		return
 	}
 	w.wroteHeader = true
 	w.status = code
-	if w.calledHeader && w.sentHeader == nil {
-		w.sentHeader = w.handlerHeader.Clone()
-	}
-	if cl := w.handlerHeader.Get("Content-Length"); cl != "" {
+	w.snap.take(w.handlerHeader, w.c.hdrBuf[:0])
+	w.c.hdrBuf = w.snap.rest[:0] // its room, for the next response
+	if cl := w.snap.get(keyContentLength); cl != "" {
 		if v, err := strconv.ParseInt(cl, 10, 64); err == nil && v >= 0 {
 			w.contentLength = v
 		} else {
-			w.handlerHeader.Del("Content-Length")
+			w.snap.drop[keyContentLength] = true
+			w.snap.has[keyContentLength] = false
 		}
 	}
 }
@@ -290,12 +352,12 @@ func (w *response) finish() {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	c := w.c
 	if !w.headerSent {
 		w.sendHeader(w.buf)
 		w.writeBody(w.buf)
-		w.buf = nil
 	}
-	c := w.c
+	c.body, w.buf = w.buf[:0], nil // its room, for the next response
 	if w.chunking {
 		c.out = append(c.out, "0\r\n"...)
 		c.out = w.appendTrailers(c.out)
@@ -341,57 +403,30 @@ func (w *response) sendHeader(p []byte) {
 	srv := c.sv.srv
 	keepAlives := !srv.DisableKeepAlives && !c.sv.shutting
 	isHEAD := w.req.Method == "HEAD"
-	header := w.sentHeader
-	if header == nil {
-		header = w.handlerHeader
-	}
-	var exclude []string // keys of header not to send
-	del := func(k string) {
-		if _, ok := header[k]; ok {
-			exclude = append(exclude, k)
-		}
-	}
-	var extra []string // key, value pairs to add
-
-	trailers := false
-	for k := range header {
-		if strings.HasPrefix(k, http.TrailerPrefix) {
-			exclude = append(exclude, k)
-			trailers = true
-		}
-	}
-	for _, v := range header["Trailer"] {
-		trailers = true
-		for _, f := range strings.Split(v, ",") {
-			if f = strings.TrimSpace(f); f != "" {
-				k := http.CanonicalHeaderKey(f)
-				if httpguts.ValidTrailerHeader(k) {
-					w.trailers = append(w.trailers, k)
-				}
-			}
-		}
-	}
-	te := header.Get("Transfer-Encoding")
+	h := &w.snap
+	extra := w.extra[:0] // key, value pairs to add
+	w.trailers = h.declared
+	te := h.get(keyTransferEncoding)
 	hasTE := te != ""
 
-	if w.handlerDone && !trailers && !hasTE && bodyAllowedForStatus(w.status) && header.Get("Content-Length") == "" && (!isHEAD || len(p) > 0) {
+	if w.handlerDone && !h.trailers && !hasTE && bodyAllowedForStatus(w.status) && h.get(keyContentLength) == "" && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
 		extra = append(extra, "Content-Length", strconv.Itoa(len(p)))
 	}
 	if w.wants10KeepAlive && keepAlives {
-		if header.Get("Content-Length") != "" && header.Get("Connection") == "keep-alive" {
+		if h.get(keyContentLength) != "" && h.get(keyConnection) == "keep-alive" {
 			w.closeAfterReply = false
 		}
 	}
 	hasCL := w.contentLength != -1
 	if w.wants10KeepAlive && (isHEAD || hasCL || !bodyAllowedForStatus(w.status)) {
-		if _, set := header["Connection"]; !set {
+		if !h.has[keyConnection] {
 			extra = append(extra, "Connection", "keep-alive")
 		}
 	} else if !w.req.ProtoAtLeast(1, 1) || w.wantsClose {
 		w.closeAfterReply = true
 	}
-	if header.Get("Connection") == "close" || !keepAlives {
+	if h.get(keyConnection) == "close" || !keepAlives {
 		w.closeAfterReply = true
 	}
 	if w.expectsContinue && !w.body.sawEOF {
@@ -407,60 +442,66 @@ func (w *response) sendHeader(p []byte) {
 		default:
 			if !w.body.discard() {
 				w.closeAfterReply = true
-				del("Connection")
+				h.drop[keyConnection] = true
 				extra = append(extra, "Connection", "close")
 			}
 		}
 	}
 	code := w.status
 	if bodyAllowedForStatus(code) {
-		_, haveType := header["Content-Type"]
-		if header.Get("Content-Encoding") == "" && !haveType && !hasTE && len(p) > 0 {
+		if h.encoding == "" && !h.has[keyContentType] && !hasTE && len(p) > 0 {
 			extra = append(extra, "Content-Type", http.DetectContentType(p))
 		}
 	} else {
-		for _, k := range suppressedHeaders(code) {
-			del(k)
+		h.drop[keyContentLength], h.drop[keyTransferEncoding] = true, true
+		if code == http.StatusNotModified {
+			h.drop[keyContentType] = true
 		}
 	}
-	if _, ok := header["Date"]; !ok {
+	if !h.hasDate {
 		extra = append(extra, "Date", c.sv.date())
 	}
 	if hasCL && hasTE && te != "identity" {
-		del("Content-Length")
+		h.drop[keyContentLength] = true
 		hasCL = false
 	}
 	switch {
 	case isHEAD || !bodyAllowedForStatus(code) || code == http.StatusNoContent:
-		del("Transfer-Encoding")
+		h.drop[keyTransferEncoding] = true
 	case hasCL:
-		del("Transfer-Encoding")
+		h.drop[keyTransferEncoding] = true
 	case w.req.ProtoAtLeast(1, 1):
 		if hasTE && te == "identity" {
 			w.closeAfterReply = true
-			del("Transfer-Encoding")
+			h.drop[keyTransferEncoding] = true
 		} else {
 			w.chunking = true
 			extra = append(extra, "Transfer-Encoding", "chunked")
 			if hasTE && te == "chunked" {
-				del("Transfer-Encoding")
+				h.drop[keyTransferEncoding] = true
 			}
 		}
 	default:
 		w.closeAfterReply = true
-		del("Transfer-Encoding")
+		h.drop[keyTransferEncoding] = true
 	}
 	if w.chunking {
-		del("Content-Length")
+		h.drop[keyContentLength] = true
 	}
-	if w.closeAfterReply && (!keepAlives || !hasToken(header.Get("Connection"), "close")) && !isProtocolSwitch(code, header) {
-		del("Connection")
+	isSwitch := code == http.StatusSwitchingProtocols && hasToken(h.get(keyConnection), "upgrade")
+	if w.closeAfterReply && (!keepAlives || !hasToken(h.get(keyConnection), "close")) && !isSwitch {
+		h.drop[keyConnection] = true
 		if w.req.ProtoAtLeast(1, 1) {
 			extra = append(extra, "Connection", "close")
 		}
 	}
 	c.out = appendStatusLine(c.out, w.req.ProtoAtLeast(1, 1), code)
-	c.out = appendHeader(c.out, header, func(k string) bool { return slices.Contains(exclude, k) })
+	c.out = append(c.out, h.rest...)
+	for i, k := range specialKeys {
+		if h.has[i] && !h.drop[i] {
+			c.out = appendValues(c.out, k, h.special[i])
+		}
+	}
 	for i := 0; i < len(extra); i += 2 {
 		c.out = append(c.out, extra[i]...)
 		c.out = append(c.out, ": "...)
@@ -487,26 +528,20 @@ func (w *response) appendTrailers(b []byte) []byte {
 	return appendHeader(b, t, nil)
 }
 
+// get is h.Get for a key in canonical form, without canonicalising it.
+func get(h http.Header, key string) string {
+	if v := h[key]; len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
 func bodyAllowedForStatus(status int) bool {
 	switch {
 	case status >= 100 && status <= 199, status == 204, status == 304:
 		return false
 	}
 	return true
-}
-
-func suppressedHeaders(status int) []string {
-	switch {
-	case status == 304:
-		return []string{"Content-Type", "Content-Length", "Transfer-Encoding"}
-	case !bodyAllowedForStatus(status):
-		return []string{"Content-Length", "Transfer-Encoding"}
-	}
-	return nil
-}
-
-func isProtocolSwitch(code int, h http.Header) bool {
-	return code == http.StatusSwitchingProtocols && hasToken(h.Get("Connection"), "upgrade")
 }
 
 func hasToken(v, token string) bool {
@@ -536,29 +571,41 @@ func appendStatusLine(b []byte, is11 bool, code int) []byte {
 }
 
 // appendHeader appends h in key order, as http.Header.Write does, without
-// the keys skip reports and with newlines in values made spaces.
-func appendHeader(b []byte, h http.Header, skip func(string) bool) []byte {
+// the keys in skip.
+func appendHeader(b []byte, h http.Header, skip []string) []byte {
 	var small [16]string
 	keys := small[:0]
 	for k := range h {
-		if skip == nil || !skip(k) {
+		if !slices.Contains(skip, k) {
 			keys = append(keys, k)
 		}
 	}
 	slices.Sort(keys)
+	return appendKeys(b, h, keys)
+}
+
+// appendKeys appends the keys of h given, in that order.
+func appendKeys(b []byte, h http.Header, keys []string) []byte {
 	for _, k := range keys {
-		for _, v := range h[k] {
-			b = append(b, k...)
-			b = append(b, ": "...)
-			for i := 0; i < len(v); i++ {
-				ch := v[i]
-				if ch == '\r' || ch == '\n' {
-					ch = ' '
-				}
-				b = append(b, ch)
+		b = appendValues(b, k, h[k])
+	}
+	return b
+}
+
+// appendValues appends a header line per value, with newlines in values made
+// spaces (http.Header.Write's rule: no header injection).
+func appendValues(b []byte, k string, vv []string) []byte {
+	for _, v := range vv {
+		b = append(b, k...)
+		b = append(b, ": "...)
+		for i := 0; i < len(v); i++ {
+			ch := v[i]
+			if ch == '\r' || ch == '\n' {
+				ch = ' '
 			}
-			b = append(b, "\r\n"...)
+			b = append(b, ch)
 		}
+		b = append(b, "\r\n"...)
 	}
 	return b
 }
