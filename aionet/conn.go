@@ -25,8 +25,9 @@ type Conn struct {
 	wdl     atomic.Int64
 	rscope  *aio.TimeoutScope // the Read in progress
 	wscope  *aio.TimeoutScope
-	closing bool
-	ctx     context.Context // set by SetContext
+	closing atomic.Bool
+	rctx    context.Context // set by SetContext or SetReadContext
+	wctx    context.Context // set by SetContext or SetWriteContext
 }
 
 // Conn returns the stream as a net.Conn. Data already buffered by the
@@ -36,13 +37,20 @@ func (s *Stream) Conn() *Conn { return &Conn{s: s} }
 // SetContext makes Read and Write wait with ctx, a context of a task of the
 // stream's loop, instead of the calling task's own context: a timeout scope
 // or a cancellation in ctx reaches them too. nil restores the default.
-func (c *Conn) SetContext(ctx context.Context) { c.ctx = ctx }
+func (c *Conn) SetContext(ctx context.Context) { c.rctx, c.wctx = ctx, ctx }
 
-// task returns the context Read and Write wait with: the one given to
+// SetReadContext is SetContext for Read only: a task reading and another
+// writing each give their own.
+func (c *Conn) SetReadContext(ctx context.Context) { c.rctx = ctx }
+
+// SetWriteContext is SetContext for Write only.
+func (c *Conn) SetWriteContext(ctx context.Context) { c.wctx = ctx }
+
+// task returns the context Read (or Write) waits with: the one given to
 // SetContext, else the calling task's.
-func (c *Conn) task() (context.Context, error) {
-	if c.ctx != nil {
-		return c.ctx, nil
+func (c *Conn) task(ctx context.Context) (context.Context, error) {
+	if ctx != nil {
+		return ctx, nil
 	}
 	t := aio.CurrentTask(c.s.loop.Context())
 	if t == nil {
@@ -53,10 +61,10 @@ func (c *Conn) task() (context.Context, error) {
 
 // Read reads from the connection (net.Conn).
 func (c *Conn) Read(p []byte) (int, error) {
-	if c.closing {
+	if c.closing.Load() {
 		return 0, c.opError("read", net.ErrClosed)
 	}
-	ctx, err := c.task()
+	ctx, err := c.task(c.rctx)
 	if err != nil {
 		return 0, c.opError("read", err)
 	}
@@ -73,6 +81,9 @@ func (c *Conn) Read(p []byte) (int, error) {
 }
 
 func (c *Conn) readError(err error) error {
+	if err != nil && c.closing.Load() {
+		return c.opError("read", net.ErrClosed) // closed by us, as net.Conn says
+	}
 	if err == nil || err == io.EOF {
 		return err // io.EOF as is: callers compare with ==
 	}
@@ -84,10 +95,10 @@ func (c *Conn) readError(err error) error {
 // the task is cancelled while Write waits, p is still sent, and Write says
 // so by returning len(p) with the error.
 func (c *Conn) Write(p []byte) (int, error) {
-	if c.closing {
+	if c.closing.Load() {
 		return 0, c.opError("write", net.ErrClosed)
 	}
-	ctx, err := c.task()
+	ctx, err := c.task(c.wctx)
 	if err != nil {
 		return 0, c.opError("write", err)
 	}
@@ -159,13 +170,19 @@ func (c *Conn) setDeadline(dl *atomic.Int64, scope **aio.TimeoutScope, t time.Ti
 	})
 }
 
-// Close closes the connection (net.Conn) once buffered data is sent.
+// Close closes the connection (net.Conn) once buffered data is sent. Any
+// goroutine may call it, as net.Conn allows (crypto/tls and net/http close
+// connections from goroutines of their own): Read and Write fail at once,
+// and the stream closes on the loop's next pass, which wakes a Read or Write
+// waiting in a task.
 func (c *Conn) Close() error {
-	if c.closing {
+	if c.closing.Swap(true) {
 		return c.opError("close", net.ErrClosed)
 	}
-	c.closing = true
-	return c.s.Close()
+	if err := c.s.loop.CallSoonThreadsafe(func() { c.s.Close() }); err != nil {
+		return nil // the loop is closed, and its transports with it
+	}
+	return nil
 }
 
 // CloseWrite closes the write side (half-close), as *net.TCPConn does.

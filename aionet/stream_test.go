@@ -971,3 +971,35 @@ func TestOnHangUp(t *testing.T) {
 		return nil
 	})
 }
+
+// TestConnCloseFromAnotherGoroutine: net.Conn lets any goroutine close a
+// connection (crypto/tls and net/http do); the Read waiting in a task then
+// returns. It was a data race, and the Read never returned.
+func TestConnCloseFromAnotherGoroutine(t *testing.T) {
+	run(t, func(ctx context.Context) error {
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			_, err := s.ReadLine(ctx) // the peer never writes: returns when it closes
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		for range 20 { // the Close comes before the Read waits, or after
+			s, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+			if err != nil {
+				return err
+			}
+			c := s.Conn()
+			go c.Close()
+			n, err := c.Read(make([]byte, 10))
+			if n != 0 || !errors.Is(err, net.ErrClosed) {
+				t.Fatalf("Read after Close from a goroutine = %d, %v; want net.ErrClosed", n, err)
+			}
+			if err := c.Close(); !errors.Is(err, net.ErrClosed) {
+				t.Errorf("a second Close = %v; want net.ErrClosed", err)
+			}
+		}
+		return nil
+	})
+}
