@@ -4,11 +4,11 @@ go 1.26.0
 
 require (
 	github.com/aio-go/aio v0.0.0
+	github.com/gorilla/websocket v1.5.3
 	golang.org/x/net v0.62.0
 )
 
 require (
-	github.com/gorilla/websocket v1.5.3 // indirect
 	golang.org/x/sys v0.50.0 // indirect
 	golang.org/x/text v0.43.0 // indirect
 )

@@ -44,6 +44,7 @@ type serverConn struct {
 	aborted    bool
 	lastPOST   bool
 	req        *aio.Task[struct{}] // the handler's task, while it runs
+	ws         *WebSocket          // made by Upgrade: closed when the handler returns
 	onHangUp   func(error)         // cancels req
 }
 
@@ -453,7 +454,10 @@ func (w *response) run(ctx context.Context) (struct{}, error) {
 	// req.Trailer at the end.
 	*w.req = *w.req.WithContext(ctx)
 	h.ServeHTTP(w, w.req)
-	if !c.hijacked {
+	switch {
+	case c.ws != nil:
+		c.ws.closeWith(CloseNormal, "")
+	case !c.hijacked:
 		w.finish()
 	}
 	return struct{}{}, nil

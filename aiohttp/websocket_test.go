@@ -1,0 +1,242 @@
+package aiohttp_test
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiohttp"
+	"github.com/aio-go/aio/aionet"
+	"github.com/aio-go/aio/aiotest"
+)
+
+// wsEcho is a WebSocket handler that echoes what it receives and reports how
+// its receive loop ended.
+func wsEcho(ended *aio.Future[error], opts *aiohttp.WebSocketOptions) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := aiohttp.Upgrade(w, r, opts)
+		if err != nil {
+			return
+		}
+		for m, err := range ws.Messages(r.Context()) {
+			if err != nil {
+				ended.SetResult(err)
+				return
+			}
+			if m.Text() == "close-me" {
+				ended.SetResult(ws.Close(r.Context(), 4001, "asked to"))
+				return
+			}
+			if err := ws.Send(r.Context(), m.Type, m.Data); err != nil {
+				ended.SetResult(err)
+				return
+			}
+		}
+		ended.SetResult(nil) // the client closed normally
+	})
+}
+
+func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "/" }
+
+// TestWebSocketEcho: text, binary and JSON messages both ways, a ping, and a
+// close handshake started by the client.
+func TestWebSocketEcho(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		ended := aio.NewFuture[error](ctx)
+		srv := &aiohttp.Server{Handler: wsEcho(ended, nil)}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		s := &aiohttp.Session{}
+		defer s.Close()
+		ws, resp, err := s.WebSocket(ctx, wsURL(base), nil)
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusSwitchingProtocols {
+			t.Errorf("handshake status %d", resp.StatusCode)
+		}
+		if err := ws.SendText(ctx, "hello"); err != nil {
+			return err
+		}
+		if m, err := ws.Receive(ctx); err != nil || m.Type != aiohttp.TextMessage || m.Text() != "hello" {
+			t.Errorf("text echo: %v %q %v", m.Type, m.Data, err)
+		}
+		if err := ws.Send(ctx, aiohttp.BinaryMessage, []byte{0, 1, 2}); err != nil {
+			return err
+		}
+		if m, err := ws.Receive(ctx); err != nil || m.Type != aiohttp.BinaryMessage || string(m.Data) != "\x00\x01\x02" {
+			t.Errorf("binary echo: %v %q %v", m.Type, m.Data, err)
+		}
+		if err := ws.Ping(ctx, []byte("p")); err != nil {
+			return err
+		}
+		if err := ws.SendJSON(ctx, map[string]int{"n": 7}); err != nil {
+			return err
+		}
+		var v map[string]int
+		if err := ws.ReceiveJSON(ctx, &v); err != nil || v["n"] != 7 {
+			t.Errorf("JSON echo: %v %v", v, err)
+		}
+		if err := ws.Close(ctx, aiohttp.CloseNormal, "bye"); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+		if err, _ := ended.Await(ctx); err != nil {
+			t.Errorf("the server's receive loop ended with %v; want a normal close", err)
+		}
+		return nil
+	})
+}
+
+// TestWebSocketCloseCodes: a close started by the server reaches the client
+// with its code and reason.
+func TestWebSocketCloseCodes(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		ended := aio.NewFuture[error](ctx)
+		srv := &aiohttp.Server{Handler: wsEcho(ended, nil)}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		s := &aiohttp.Session{}
+		ws, _, err := s.WebSocket(ctx, wsURL(base), nil)
+		if err != nil {
+			return err
+		}
+		if err := ws.SendText(ctx, "close-me"); err != nil {
+			return err
+		}
+		_, err = ws.Receive(ctx)
+		var ce *aiohttp.CloseError
+		if !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "asked to" {
+			t.Errorf("Receive after the server's close = %v; want code 4001 \"asked to\"", err)
+		}
+		if err, _ := ended.Await(ctx); err != nil {
+			t.Errorf("the server's Close: %v", err)
+		}
+		return ws.Close(ctx, aiohttp.CloseNormal, "")
+	})
+}
+
+// TestWebSocketMessageTooBig: a message over the server's limit ends the
+// connection with 1009.
+func TestWebSocketMessageTooBig(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		ended := aio.NewFuture[error](ctx)
+		srv := &aiohttp.Server{Handler: wsEcho(ended, &aiohttp.WebSocketOptions{MaxMessageSize: 1000})}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		s := &aiohttp.Session{}
+		ws, _, err := s.WebSocket(ctx, wsURL(base), nil)
+		if err != nil {
+			return err
+		}
+		defer ws.Close(ctx, aiohttp.CloseNormal, "")
+		if err := ws.SendText(ctx, strings.Repeat("x", 1000)); err != nil {
+			return err
+		}
+		if m, err := ws.Receive(ctx); err != nil || len(m.Data) != 1000 {
+			t.Errorf("a message at the limit: %d bytes, %v", len(m.Data), err)
+		}
+		if err := ws.SendText(ctx, strings.Repeat("x", 1001)); err != nil {
+			return err
+		}
+		if err, _ := ended.Await(ctx); !errors.Is(err, aiohttp.ErrMessageTooBig) {
+			t.Errorf("the server's Receive = %v; want ErrMessageTooBig", err)
+		}
+		_, err = ws.Receive(ctx)
+		var ce *aiohttp.CloseError
+		if !errors.As(err, &ce) || ce.Code != aiohttp.CloseMessageTooBig {
+			t.Errorf("the client's Receive = %v; want close code 1009", err)
+		}
+		return nil
+	})
+}
+
+// TestWebSocketReceiveCancelled: a Receive waits in its task, and a timeout
+// scope or the task's cancellation ends it; the connection stays usable and
+// loses no message.
+func TestWebSocketReceiveCancelled(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		ended := aio.NewFuture[error](ctx)
+		srv := &aiohttp.Server{Handler: wsEcho(ended, nil)}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		s := &aiohttp.Session{}
+		ws, _, err := s.WebSocket(ctx, wsURL(base), nil)
+		if err != nil {
+			return err
+		}
+		defer ws.Close(ctx, aiohttp.CloseNormal, "")
+		start := aio.LoopOf(ctx).Now()
+		err = aio.Timeout(ctx, 5*time.Second, func(ctx context.Context) error {
+			_, err := ws.Receive(ctx)
+			return err
+		})
+		if !errors.Is(err, context.DeadlineExceeded) || aio.LoopOf(ctx).Now().Sub(start) != 5*time.Second {
+			t.Errorf("Receive under a 5 s timeout = %v after %v", err, aio.LoopOf(ctx).Now().Sub(start))
+		}
+		reader := aio.Spawn(ctx, func(ctx context.Context) (aiohttp.Message, error) { return ws.Receive(ctx) })
+		if err := aio.Sleep(ctx, time.Second); err != nil {
+			return err
+		}
+		reader.Cancel()
+		if _, err := reader.Await(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled Receive = %v", err)
+		}
+		if err := ws.SendText(ctx, "still there"); err != nil {
+			return err
+		}
+		if m, err := ws.Receive(ctx); err != nil || m.Text() != "still there" {
+			t.Errorf("after the cancelled Receives: %q %v", m.Data, err)
+		}
+		return nil
+	})
+}
+
+// TestWebSocketTLS: wss through the server's TLS, and the client's.
+func TestWebSocketTLS(t *testing.T) {
+	cert := testCert(t)
+	aiotest.Run(t, func(ctx context.Context) error {
+		ended := aio.NewFuture[error](ctx)
+		srv := &aiohttp.Server{Handler: wsEcho(ended, nil), TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}}
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		aio.Go(ctx, func(ctx context.Context) error { srv.Serve(ctx, ln); return nil })
+		defer stopServer(ctx, srv)
+		s := &aiohttp.Session{TLSConfig: &tls.Config{InsecureSkipVerify: true}}
+		defer s.Close()
+		resp, err := s.Get(ctx, "https://"+ln.Addr().String()+"/")
+		if err != nil {
+			return err
+		}
+		resp.Close()
+		if resp.StatusCode != http.StatusBadRequest { // a GET that is no WebSocket handshake
+			t.Errorf("https GET: %d", resp.StatusCode)
+		}
+		ws, _, err := s.WebSocket(ctx, "wss://"+ln.Addr().String()+"/", nil)
+		if err != nil {
+			return err
+		}
+		if err := ws.SendText(ctx, "secret"); err != nil {
+			return err
+		}
+		if m, err := ws.Receive(ctx); err != nil || m.Text() != "secret" {
+			t.Errorf("wss echo: %q %v", m.Data, err)
+		}
+		return ws.Close(ctx, aiohttp.CloseNormal, "")
+	})
+}
+
+// testCert returns net/http/httptest's certificate (for 127.0.0.1).
+func testCert(t *testing.T) tls.Certificate {
+	s := httptest.NewUnstartedServer(nil)
+	defer s.Close()
+	s.StartTLS()
+	return s.TLS.Certificates[0]
+}
