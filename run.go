@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"runtime"
 	"sync"
+	"syscall"
 )
 
 // ErrNestedRun is returned by Run when it is called from a task of a running
@@ -19,9 +20,11 @@ var ErrNestedRun = errors.New("aio: Run called from a running task")
 // go to the loop's exception handler. Then the loop is closed.
 //
 // main's context derives from ctx: cancelling ctx cancels main. An interrupt
-// (Ctrl-C, SIGINT) while Run runs cancels main too, with the message
-// "interrupt", and lets its cleanup run; a second one stops the program as
-// usual (asyncio.run's handling). WithInterrupt(false) leaves SIGINT alone.
+// (Ctrl-C, SIGINT) or a request to terminate (SIGTERM, what docker and
+// Kubernetes send) while Run runs cancels main too, with the message
+// "interrupt" or "terminated", and lets its cleanup run (a server shuts down
+// gracefully); a second one stops the program as usual (asyncio.run's
+// handling). WithInterrupt(false) leaves both signals alone.
 func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Option) error {
 	if n := nodeOf(ctx); n != nil && n.loop.running && n.loop.current != nil {
 		return ErrNestedRun
@@ -72,21 +75,23 @@ func (l *Loop) cancelAll() error {
 	return nil
 }
 
-// WithInterrupt sets whether Run turns an interrupt (SIGINT) into the
-// cancellation of main; it does by default.
+// WithInterrupt sets whether Run turns an interrupt (SIGINT) or a request to
+// terminate (SIGTERM, what docker and Kubernetes send) into the cancellation
+// of main; it does by default.
 func WithInterrupt(on bool) Option { return func(l *Loop) { l.noInterrupt = !on } }
 
-// cancelOnInterrupt cancels t at the first SIGINT, then lets the next one
-// act as it would have. The returned function stops listening.
+// cancelOnInterrupt cancels t at the first SIGINT or SIGTERM, with the
+// signal's name as the message, then lets the next one act as it would
+// have. The returned function stops listening.
 func cancelOnInterrupt(l *Loop, t *Task[struct{}]) (stop func()) {
 	sig := make(chan os.Signal, 1)
 	done := make(chan struct{})
-	signal.Notify(sig, os.Interrupt)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	go func() {
 		select {
-		case <-sig:
-			signal.Stop(sig) // the next interrupt stops the program
-			l.CallSoonThreadsafe(func() { t.CancelWithMessage("interrupt") })
+		case s := <-sig:
+			signal.Stop(sig) // the next one stops the program
+			l.CallSoonThreadsafe(func() { t.CancelWithMessage(s.String()) })
 		case <-done:
 		}
 	}()

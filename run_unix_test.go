@@ -50,3 +50,19 @@ func TestSignalHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestRunTerminate: SIGTERM, what containers are stopped with, cancels main
+// as SIGINT does, and its cleanup runs (it killed the process before).
+func TestRunTerminate(t *testing.T) {
+	cleaned := false
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		go syscall.Kill(os.Getpid(), syscall.SIGTERM)
+		_, err := aio.NewFuture[int](ctx).Await(ctx)
+		cleaned = true
+		return err
+	})
+	var ce *aio.CancelledError
+	if !errors.As(err, &ce) || ce.Msg != "terminated" || !cleaned {
+		t.Fatalf("Run after SIGTERM = %v, cleaned %v", err, cleaned)
+	}
+}
