@@ -1,7 +1,10 @@
-// Package aiohttp is an HTTP/1.1 client for tasks (aiohttp's ClientSession):
-// requests go out on the loop's own sockets (package aionet), so a task
-// waiting for a response frees the loop for the others, and a thousand
-// requests in flight cost a thousand small tasks, not a thousand goroutines.
+// Package aiohttp is HTTP/1.1 for tasks, both ends (aiohttp's ClientSession
+// and aiohttp.web): requests go out and come in on the loop's own sockets
+// (package aionet), so a task waiting for a response, or a handler waiting
+// for its backends, frees the loop for the others; a thousand requests in
+// flight cost a thousand small tasks, not a thousand goroutines.
+//
+// # Client
 //
 //	s := &aiohttp.Session{}
 //	defer s.Close()
@@ -15,7 +18,8 @@
 // retries an idempotent request once when a kept-alive connection turns out
 // to have been closed by the server. Requests and responses are net/http's
 // types, written and parsed by net/http's own code (Request.Write,
-// ReadResponse); only the transport is aio's.
+// ReadResponse); only the transport is aio's. Session.WebSocket opens a
+// WebSocket (aiohttp's ws_connect).
 //
 // Every call that waits takes a context: its cancellation or a timeout scope
 // (aio.Timeout) ends the wait, and the connection is then closed rather than
@@ -24,6 +28,51 @@
 // SOCKS proxies, and Expect: 100-continue handshakes (the body is sent with
 // the headers).
 //
-// The package owns the session's connection pool and nothing else: sockets
-// and TLS are aionet's and crypto/tls's, parsing is net/http's.
+// # Server
+//
+//	mux := http.NewServeMux()
+//	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
+//		aio.Sleep(r.Context(), time.Second) // awaits: the loop serves others
+//		fmt.Fprintf(w, "hello, %s", r.PathValue("name"))
+//	})
+//	srv := &aiohttp.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+//	err := srv.ListenAndServe(ctx, "127.0.0.1:8080") // under aio.Run
+//
+// A Server runs any http.Handler: each connection has a task that reads its
+// requests, each request a task of its own whose context is r.Context(), so
+// handlers await like any task, share state with the loop's other tasks
+// without a mutex, and call Sessions and aiomongo. Upgrade turns a request
+// into a WebSocket. Timeouts run on the loop's clock.
+//
+// Shutdown, step by step: the listeners close; idle keep-alive connections
+// close at once; each request in flight runs to its end, its response says
+// "Connection: close", and its connection closes after it; Shutdown returns
+// when none is left, or, when its context ends first, closes the rest (their
+// handlers are cancelled) and returns the context's error. Under aio.Run,
+// SIGINT and SIGTERM cancel main: a Serve whose context is cancelled does the
+// same shutdown itself, for Server.ShutdownTimeout at most, then returns.
+//
+// Where the server differs from net/http's:
+//   - Handlers run on the loop. A handler must not block it (a channel
+//     receive, time.Sleep, a mutex held across an await); it awaits instead.
+//     http.TimeoutHandler, which runs the handler on a goroutine of its own,
+//     does not fit: bound a handler with aio.Timeout or WriteTimeout.
+//     Goroutines a handler starts must not touch w or r.Body.
+//   - No HTTP/2 (over TLS, net/http's server negotiates it), no ConnState,
+//     BaseContext, ConnContext or ErrorLog: failures and handler panics go
+//     to the loop's exception handler. http.ServerContextKey is not set.
+//   - A panicking handler gets its client a 500 when nothing was sent yet
+//     (net/http just closes the connection); the connection closes either way.
+//   - Shutdown closes a connection that has sent nothing yet at once (net/http
+//     gives a new connection 5 seconds to send its request).
+//   - A request with an empty Host header is refused (400), as a missing one
+//     is; net/http accepts an empty Host.
+//   - MaxBodyBytes bounds every request body, a limit net/http leaves to
+//     http.MaxBytesReader in handlers.
+//   - Superfluous WriteHeader calls are ignored without a log line.
+//
+// The package owns the session's connection pool, the server's connections
+// and the WebSocket glue, and nothing else: sockets and TLS are aionet's and
+// crypto/tls's, HTTP parsing is net/http's, header rules golang.org/x/net's,
+// WebSocket framing github.com/gorilla/websocket's.
 package aiohttp

@@ -12,7 +12,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"flag"
@@ -65,6 +64,8 @@ var chapters = []chapter{
 	{"io", "Asynchronous I/O: a server and its clients on loopback", loopbackIO, nil},
 	{"aiohttp", "aiohttp: a client session fetching pages", fetchPages, nil},
 	{"motor", "Motor: MongoDB from tasks (on an embedded server)", motor, nil},
+	{"server", "The tables turned: a server that awaits its backends", backendServer, nil},
+	{"chat", "WebSockets: a broadcast chat", chat, nil},
 	{"timeline", "Debugging asyncio: a timeline picture and a task tree", nil, timeline},
 }
 
@@ -635,35 +636,20 @@ func loopbackIO(ctx context.Context) error {
 var pageURL string
 
 // fetchPages is the lecture's aiohttp example: a session, a GET, the start
-// of the text. The pages come from an HTTP server on the same loop (net/http
-// parses its requests, aio serves them), each taking a second to answer;
-// three fetched together take one second.
+// of the text. The pages come from an aiohttp.Server on the same loop, each
+// taking a second to answer; three fetched together take one second.
 func fetchPages(ctx context.Context) error {
-	srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
-		conn := s.Conn()
-		br := bufio.NewReader(conn)
-		for {
-			req, err := http.ReadRequest(br)
-			if err != nil {
-				return nil // the client closed its kept connection
-			}
-			if err := aio.Sleep(ctx, time.Second); err != nil { // a slow site
-				return err
-			}
-			page := "<!doctype html><html lang=\"en\"><head><title>page " + req.URL.Path + "</title></head><body>...</body></html>"
-			resp := &http.Response{StatusCode: 200, ProtoMajor: 1, ProtoMinor: 1, Request: req,
-				Header:        http.Header{"Content-Type": {"text/html; charset=utf-8"}},
-				ContentLength: int64(len(page)), Body: io.NopCloser(strings.NewReader(page))}
-			if err := resp.Write(conn); err != nil {
-				return err
-			}
+	site, stop, err := serve(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := aio.Sleep(r.Context(), time.Second); err != nil { // a slow site
+			return
 		}
-	})
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		fmt.Fprintf(w, "<!doctype html><html lang=\"en\"><head><title>page %s</title></head><body>...</body></html>", r.URL.Path)
+	}))
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
-	site := "http://" + srv.Addr().String()
+	defer stop()
 	first := pageURL
 	if first == "" {
 		first = site + "/"
@@ -754,6 +740,172 @@ func motor(ctx context.Context) error {
 	n, err := coll.CountDocuments(ctx, bson.M{"key": "many"})
 	say(ctx, "ten tasks inserted %d documents", n)
 	return err
+}
+
+// serve serves h with an aiohttp.Server on loopback, from a task of the loop
+// of ctx, and returns its base URL and how to stop it.
+func serve(ctx context.Context, h http.Handler) (url string, stop func(), err error) {
+	ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &aiohttp.Server{Handler: h}
+	aio.Go(ctx, func(ctx context.Context) error { srv.Serve(ctx, ln); return nil })
+	return "http://" + ln.Addr().String(), func() { srv.Shutdown(ctx) }, nil
+}
+
+// backendServer turns the lecture around: what asyncio is for is a server
+// that answers many clients while it awaits its backends. Each request to
+// /profile/{name} fetches from a slow HTTP service (1 s) and queries MongoDB
+// at once, then answers with both; three clients asking together are
+// answered in one second, on one loop, with no lock.
+func backendServer(ctx context.Context) error {
+	// The slow backend: another server on the same loop.
+	backend, stopBackend, err := serve(ctx, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if aio.Sleep(r.Context(), time.Second) == nil {
+			fmt.Fprintf(w, "%d points", len(r.URL.Query().Get("name"))*100)
+		}
+	}))
+	if err != nil {
+		return err
+	}
+	defer stopBackend()
+	db, err := embedded.Start(nil)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	client, err := aiomongo.NewClient(db.URI())
+	if err != nil {
+		return err
+	}
+	defer client.Disconnect(context.WithoutCancel(ctx))
+	users := client.Database("tour").Collection("users")
+	defer users.Drop(context.WithoutCancel(ctx))
+	for _, name := range []string{"alice", "bob", "carol"} {
+		if _, err := users.InsertOne(ctx, bson.M{"name": name, "city": strings.ToUpper(name[:1]) + "-town"}); err != nil {
+			return err
+		}
+	}
+	session := &aiohttp.Session{}
+	defer session.Close()
+	served := 0 // shared by every request's task: one loop, no mutex
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /profile/{name}", func(w http.ResponseWriter, r *http.Request) {
+		ctx, name := r.Context(), r.PathValue("name")
+		score := aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+			resp, err := session.Get(ctx, backend+"/score?name="+name)
+			if err != nil {
+				return "", err
+			}
+			return resp.Text(ctx)
+		})
+		user := aio.Spawn(ctx, func(ctx context.Context) (bson.M, error) {
+			var u bson.M
+			err := users.FindOne(ctx, bson.M{"name": name}, &u)
+			return u, err
+		})
+		s, err := score.Await(ctx) // both run already: the waits overlap
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		u, err := user.Await(ctx)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		served++
+		fmt.Fprintf(w, "%s from %s: %s", name, u["city"], s)
+	})
+	site, stop, err := serve(ctx, mux)
+	if err != nil {
+		return err
+	}
+	defer stop()
+
+	say(ctx, "serving %s", "/profile/{name}")
+	texts, err := aio.Gather(ctx,
+		fetchText(ctx, session, site+"/profile/alice"),
+		fetchText(ctx, session, site+"/profile/bob"),
+		fetchText(ctx, session, site+"/profile/carol"))
+	if err != nil {
+		return err
+	}
+	for _, text := range texts {
+		say(ctx, "%s", text)
+	}
+	say(ctx, "%d requests served together, each awaiting the backend and MongoDB", served)
+	return nil
+}
+
+// fetchText starts a task that GETs url and returns its text.
+func fetchText(ctx context.Context, s *aiohttp.Session, url string) aio.Awaitable[string] {
+	return aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+		resp, err := s.Get(ctx, url)
+		if err != nil {
+			return "", err
+		}
+		return resp.Text(ctx)
+	})
+}
+
+// chat is a WebSocket broadcast chat: every message a client sends reaches
+// every client. The set of members is a plain map, shared by the tasks of
+// the loop with no lock.
+func chat(ctx context.Context) error {
+	members := map[*aiohttp.WebSocket]string{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/chat/{name}", func(w http.ResponseWriter, r *http.Request) {
+		ws, err := aiohttp.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		ctx, name := r.Context(), r.PathValue("name")
+		members[ws] = name
+		defer delete(members, ws)
+		for m, err := range ws.Messages(ctx) {
+			if err != nil {
+				return
+			}
+			for other := range members {
+				other.SendText(ctx, name+": "+m.Text())
+			}
+		}
+	})
+	site, stop, err := serve(ctx, mux)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	session := &aiohttp.Session{}
+	defer session.Close()
+	names := []string{"alice", "bob", "carol"}
+	clients := make([]*aiohttp.WebSocket, len(names))
+	for i, name := range names {
+		ws, _, err := session.WebSocket(ctx, "ws"+strings.TrimPrefix(site, "http")+"/chat/"+name, nil)
+		if err != nil {
+			return err
+		}
+		defer ws.Close(context.WithoutCancel(ctx), aiohttp.CloseNormal, "bye")
+		clients[i] = ws
+	}
+	// Each handler joined members before its client saw the handshake's
+	// answer: no await between the two.
+	for i, ws := range clients {
+		if err := ws.SendText(ctx, "hello from "+names[i]); err != nil {
+			return err
+		}
+		for j, ws := range clients { // everyone hears it
+			m, err := ws.Receive(ctx)
+			if err != nil {
+				return err
+			}
+			say(ctx, "%-5s got %q", names[j], m.Text())
+		}
+	}
+	return nil
 }
 
 // ---- Debugging ----
