@@ -29,10 +29,12 @@ func (e *LimitError) Error() string {
 
 // IncompleteReadError is returned by ReadExactly and ReadUntil when the
 // stream ends first (asyncio's IncompleteReadError). Partial holds what was
-// read; it matches io.ErrUnexpectedEOF under errors.Is.
+// read; it matches io.ErrUnexpectedEOF under errors.Is, and the error the
+// connection was lost with, if it was (a reset: syscall.ECONNRESET).
 type IncompleteReadError struct {
 	Partial  []byte
-	Expected int // bytes expected; -1 for ReadUntil
+	Expected int   // bytes expected; -1 for ReadUntil
+	Err      error // why the stream ended, if not the peer's orderly close
 }
 
 func (e *IncompleteReadError) Error() string {
@@ -44,6 +46,9 @@ func (e *IncompleteReadError) Error() string {
 
 // Is reports whether target is io.ErrUnexpectedEOF.
 func (e *IncompleteReadError) Is(target error) bool { return target == io.ErrUnexpectedEOF }
+
+// Unwrap returns why the stream ended, if the connection was lost.
+func (e *IncompleteReadError) Unwrap() error { return e.Err }
 
 // Stream is a connection read and written by tasks (asyncio's StreamReader and
 // StreamWriter in one). Reads suspend the calling task until data is there;
@@ -276,7 +281,7 @@ func (s *Stream) ReadExactly(ctx context.Context, n int) ([]byte, error) {
 	for s.Buffered() < n {
 		if s.eof {
 			partial := append([]byte(nil), s.consume(s.Buffered())...)
-			return partial, &IncompleteReadError{Partial: partial, Expected: n}
+			return partial, &IncompleteReadError{Partial: partial, Expected: n, Err: s.lostErr}
 		}
 		if err := s.wait(ctx); err != nil {
 			return nil, err
@@ -318,7 +323,7 @@ func (s *Stream) ReadUntil(ctx context.Context, sep []byte) ([]byte, error) {
 			if len(partial) == 0 && s.lostErr == nil {
 				return nil, io.EOF
 			}
-			return partial, &IncompleteReadError{Partial: partial, Expected: -1}
+			return partial, &IncompleteReadError{Partial: partial, Expected: -1, Err: s.lostErr}
 		}
 		if err := s.wait(ctx); err != nil {
 			return nil, err
@@ -332,7 +337,7 @@ func (s *Stream) ReadUntil(ctx context.Context, sep []byte) ([]byte, error) {
 func (s *Stream) Write(b []byte) (int, error) {
 	if s.lost {
 		if s.lostErr != nil {
-			return 0, s.lostErr
+			return 0, asWrite(s.lostErr)
 		}
 		return 0, ErrClosed
 	}
@@ -340,6 +345,17 @@ func (s *Stream) Write(b []byte) (int, error) {
 		return 0, err
 	}
 	return len(b), nil
+}
+
+// asWrite reports a connection's loss, seen by a read, as the write's.
+func asWrite(err error) error {
+	var oe *net.OpError
+	if errors.As(err, &oe) && oe.Op != "write" {
+		w := *oe
+		w.Op = "write"
+		return &w
+	}
+	return err
 }
 
 // Drain waits until the write buffer is back below its low-water mark

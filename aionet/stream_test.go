@@ -1003,3 +1003,42 @@ func TestConnCloseFromAnotherGoroutine(t *testing.T) {
 		return nil
 	})
 }
+
+// TestResetKeepsItsCause: a connection reset ends ReadLine with an
+// *IncompleteReadError that still says ECONNRESET (asyncio raises
+// ConnectionResetError), and a later Write reports it as a write.
+func TestResetKeepsItsCause(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		c.(*net.TCPConn).SetLinger(0) // close with a reset
+		c.Read(make([]byte, 1))
+		c.Close()
+	}()
+	run(t, func(ctx context.Context) error {
+		s, err := aionet.Dial(ctx, "tcp", ln.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		s.Write([]byte("x"))
+		_, err = s.ReadLine(ctx)
+		var ie *aionet.IncompleteReadError
+		if !errors.As(err, &ie) || !errors.Is(err, syscall.ECONNRESET) || !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Errorf("ReadLine after a reset = %v; want an IncompleteReadError matching ECONNRESET", err)
+		}
+		_, err = s.Write([]byte("y"))
+		var oe *net.OpError
+		if !errors.As(err, &oe) || oe.Op != "write" || !errors.Is(err, syscall.ECONNRESET) {
+			t.Errorf("Write after a reset = %v; want a write error matching ECONNRESET", err)
+		}
+		return nil
+	})
+}
