@@ -37,6 +37,7 @@ type conn struct {
 	h      *host
 	st     *aionet.Stream
 	nc     *aionet.Conn // st as a net.Conn, waiting with the context of the operation in progress
+	tls    *tls.Conn    // over nc, for https; nil otherwise
 	br     *bufio.Reader
 	lim    headerLimit // under br: caps what the response's headers may take
 	bw     *bufio.Writer
@@ -236,7 +237,7 @@ func (s *Session) dial(ctx context.Context, h *host, u *url.URL, addr string, pr
 			nc.Close()
 			return nil, err
 		}
-		rw = tc
+		rw, c.tls = tc, tc
 	}
 	c.lim = headerLimit{r: rw, left: -1}
 	c.br, c.bw = bufio.NewReaderSize(&c.lim, 16<<10), bufio.NewWriterSize(rw, 4<<10)
@@ -308,16 +309,26 @@ func (c *conn) exchange(ctx context.Context, req *http.Request) (*Response, erro
 		c.lim.left = int64(c.s.maxHeaderBytes()) // what the headers may still read
 		if _, err := c.br.Peek(1); err != nil {
 			c.lim.left = -1
+			if ctx.Err() != nil {
+				err = context.Cause(ctx)
+			}
 			return nil, c.failed(fmt.Errorf("aiohttp: reading response: %w", err))
 		}
 		resp, err := http.ReadResponse(c.br, req)
 		exhausted := c.lim.left == 0
 		c.lim.left = -1
 		if err != nil {
-			if exhausted { // whatever the parser made of the cut
+			switch {
+			case ctx.Err() != nil: // not what the parser made of a cut line
+				err = context.Cause(ctx)
+			case exhausted: // whatever the parser made of the cut
 				err = fmt.Errorf("%w (%d bytes)", errHeaderLimit, c.s.maxHeaderBytes())
 			}
 			return nil, fmt.Errorf("aiohttp: reading response: %w", err)
+		}
+		if c.tls != nil {
+			st := c.tls.ConnectionState()
+			resp.TLS = &st
 		}
 		// Skip informational responses (100 Continue, 103 Early Hints);
 		// 101 Switching Protocols ends HTTP on the connection.

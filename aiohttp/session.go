@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/net/http/httpguts"
+
 	"github.com/aio-go/aio"
 )
 
@@ -119,8 +121,12 @@ func (s *Session) Do(ctx context.Context, req *http.Request) (*Response, error) 
 	if req.URL == nil {
 		return nil, errors.New("aiohttp: request has no URL")
 	}
+	if err := checkRequest(req, s.Header); err != nil {
+		return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: err}
+	}
+	origin := req.URL.Hostname()
 	for redirects := 0; ; redirects++ {
-		resp, err := s.roundTrip(ctx, req)
+		resp, err := s.roundTrip(ctx, req, req.URL.Hostname() == origin)
 		if err != nil {
 			return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: err}
 		}
@@ -199,14 +205,14 @@ func (s *Session) idleTimeout() time.Duration {
 // roundTrip sends req once, on a kept connection if there is one. A request
 // that may be repeated is sent again on a new connection if a kept one turns
 // out to be closed before any of the response arrived.
-func (s *Session) roundTrip(ctx context.Context, req *http.Request) (*Response, error) {
+func (s *Session) roundTrip(ctx context.Context, req *http.Request, sameHost bool) (*Response, error) {
 	if req.URL.Scheme != "http" && req.URL.Scheme != "https" {
 		return nil, fmt.Errorf("aiohttp: unsupported protocol scheme %q", req.URL.Scheme)
 	}
 	if req.URL.Host == "" {
 		return nil, errors.New("aiohttp: no host in request URL")
 	}
-	req = s.prepare(req)
+	req = s.prepare(req, sameHost)
 	var proxy *url.URL
 	if s.Proxy != nil {
 		var err error
@@ -243,15 +249,16 @@ func (s *Session) roundTrip(ctx context.Context, req *http.Request) (*Response, 
 }
 
 // prepare returns a copy of req, the caller's to keep as it was, with the
-// session's headers and cookies added.
-func (s *Session) prepare(orig *http.Request) *http.Request {
+// session's headers and cookies added; the session's credentials only on
+// the host the request was first made to, not on one a redirect led to.
+func (s *Session) prepare(orig *http.Request, sameHost bool) *http.Request {
 	req := *orig
 	req.Header = orig.Header.Clone()
 	if req.Header == nil {
 		req.Header = make(http.Header)
 	}
 	for k, vs := range s.Header {
-		if _, ok := req.Header[k]; !ok {
+		if _, ok := req.Header[k]; !ok && (sameHost || !credential(k)) {
 			req.Header[k] = vs
 		}
 	}
@@ -261,6 +268,39 @@ func (s *Session) prepare(orig *http.Request) *http.Request {
 		}
 	}
 	return &req
+}
+
+// credential reports whether a header carries credentials that must not
+// follow a redirect to another host.
+func credential(key string) bool {
+	switch http.CanonicalHeaderKey(key) {
+	case "Authorization", "Www-Authenticate", "Cookie", "Cookie2", "Proxy-Authorization":
+		return true
+	}
+	return false
+}
+
+// checkRequest refuses what must not go on the wire, as net/http's
+// Transport does: a method that is no token, a header name that is no
+// token, a header value with a control character (CR and LF among them:
+// request splitting).
+func checkRequest(req *http.Request, session http.Header) error {
+	if req.Method != "" && !httpguts.ValidHeaderFieldName(req.Method) {
+		return fmt.Errorf("aiohttp: invalid method %q", req.Method)
+	}
+	for _, h := range []http.Header{session, req.Header} {
+		for k, vv := range h {
+			if !httpguts.ValidHeaderFieldName(k) {
+				return fmt.Errorf("aiohttp: invalid header field name %q", k)
+			}
+			for _, v := range vv {
+				if !httpguts.ValidHeaderFieldValue(v) {
+					return fmt.Errorf("aiohttp: invalid header field value for %q", k)
+				}
+			}
+		}
+	}
+	return nil
 }
 
 // replayable reports whether req may be sent again: its method is idempotent
@@ -319,8 +359,10 @@ func (s *Session) redirect(req *http.Request, resp *Response) (*http.Request, er
 	next.Header.Del("Cookie") // the jar gives the new URL its own
 	if u.Hostname() != req.URL.Hostname() {
 		// Credentials meant for one host do not follow to another.
-		for _, k := range []string{"Authorization", "Www-Authenticate", "Cookie2"} {
-			next.Header.Del(k)
+		for k := range next.Header {
+			if credential(k) {
+				next.Header.Del(k)
+			}
 		}
 	}
 	if keepBody {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiohttp"
+	"github.com/aio-go/aio/aionet"
 	"github.com/aio-go/aio/aiotest"
 )
 
@@ -300,6 +301,14 @@ func TestHTTPS(t *testing.T) {
 			if text, err := get(ctx, s, srv.URL); text != "secure=true" || err != nil {
 				t.Errorf("https GET = %q %v", text, err)
 			}
+		}
+		resp, err := s.Get(ctx, srv.URL)
+		if err != nil {
+			return err
+		}
+		resp.Close()
+		if resp.TLS == nil || !resp.TLS.HandshakeComplete || len(resp.TLS.PeerCertificates) == 0 {
+			t.Errorf("an https response's TLS = %+v; want the connection's state, as net/http gives", resp.TLS)
 		}
 		if n := srv.conns.Load(); n != 1 {
 			t.Errorf("two https requests used %d connections", n)
@@ -730,4 +739,104 @@ func TestProxy(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestRequestsThatMustNotGoOut: a method or header that would split the
+// request on the wire is refused before anything is sent.
+func TestRequestsThatMustNotGoOut(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), false)
+	run(t, func(ctx context.Context) error {
+		tests := []struct {
+			name    string
+			method  string
+			header  http.Header
+			session http.Header
+		}{
+			{"CR/LF in the method", "GET / HTTP/1.1\r\nX-Injected: 1\r\nX:", nil, nil},
+			{"space in the method", "GET X", nil, nil},
+			{"CR/LF in a value", "GET", http.Header{"X-A": {"ok\r\nX-Injected: 1"}}, nil},
+			{"bad name", "GET", http.Header{"Bad Name": {"v"}}, nil},
+			{"CR/LF in a session value", "GET", nil, http.Header{"X-A": {"a\nb"}}},
+		}
+		for _, tt := range tests {
+			s := &aiohttp.Session{Header: tt.session}
+			req, _ := http.NewRequest("GET", srv.URL, nil)
+			req.Method = tt.method
+			for k, v := range tt.header {
+				req.Header[k] = v
+			}
+			if _, err := s.Do(ctx, req); err == nil || !strings.Contains(err.Error(), "invalid") {
+				t.Errorf("%s: Do = %v; want it refused", tt.name, err)
+			}
+			s.Close()
+		}
+		if n := srv.conns.Load(); n != 0 {
+			t.Errorf("%d connections made for requests that were refused", n)
+		}
+		return nil
+	})
+}
+
+// TestRedirectKeepsSessionCredentialsHome: the session's own Authorization
+// and Cookie go to the host the request was made to, not to another one a
+// redirect leads to (they were added again at every hop).
+func TestRedirectKeepsSessionCredentialsHome(t *testing.T) {
+	others, homes := make(chan http.Header, 1), make(chan http.Header, 1)
+	away := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		others <- r.Header.Clone()
+	}), false)
+	start := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		homes <- r.Header.Clone()
+		// The same machine under another name: another host to the client.
+		http.Redirect(w, r, strings.Replace(away.URL, "127.0.0.1", "localhost", 1)+"/landing", http.StatusFound)
+	}), false)
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{Header: http.Header{"Authorization": {"Bearer secret"}, "Cookie": {"sid=1"}, "X-Trace": {"t"}}}
+		defer s.Close()
+		resp, err := s.Get(ctx, start.URL)
+		if err != nil {
+			return err
+		}
+		resp.Close()
+		home, other := <-homes, <-others
+		if home.Get("Authorization") != "Bearer secret" || home.Get("Cookie") != "sid=1" {
+			t.Errorf("the first host got %v; want the session's credentials", home)
+		}
+		if other.Get("Authorization") != "" || other.Get("Cookie") != "" || other.Get("X-Trace") != "t" {
+			t.Errorf("the other host got %v; want no credentials, other headers kept", other)
+		}
+		return nil
+	})
+}
+
+// TestTimeoutInTheStatusLine: a timeout that ends the wait in the middle of
+// the status line or of a header is a timeout, not a malformed response.
+func TestTimeoutInTheStatusLine(t *testing.T) {
+	for _, partial := range []string{"HTTP/1.1 200 O", "HTTP/1.1 200 OK\r\nContent-Ty"} {
+		aiotest.Run(t, func(ctx context.Context) error {
+			srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+				if _, err := s.ReadUntil(ctx, []byte("\r\n\r\n")); err != nil {
+					return err
+				}
+				s.Write([]byte(partial))
+				aio.Sleep(ctx, time.Hour)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			s := &aiohttp.Session{}
+			defer s.Close()
+			err = aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
+				_, err := s.Get(ctx, "http://"+srv.Addr().String()+"/")
+				return err
+			})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("after %q: %v; want context.DeadlineExceeded", partial, err)
+			}
+			srv.Close()
+			srv.CloseClients()
+			return srv.WaitClosed(ctx)
+		})
+	}
 }
