@@ -279,12 +279,14 @@ func (f *Future[T]) SetError(err error) bool {
 }
 
 // Cancel cancels the future and schedules its callbacks. It reports false if
-// the future was already done.
+// the future was already done; a failure it holds then counts as retrieved,
+// as in asyncio (cancelling says nobody will look at it).
 func (f *Future[T]) Cancel() bool { return f.CancelWithMessage("") }
 
 // CancelWithMessage cancels the future with a [CancelledError] carrying msg.
 func (f *Future[T]) CancelWithMessage(msg string) bool {
 	if f.state != futPending {
+		f.markRetrieved()
 		return false
 	}
 	f.complete(&CancelledError{Msg: msg})

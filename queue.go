@@ -78,8 +78,13 @@ func (q *Queue[T]) Full() bool { return q.maxsize > 0 && q.items.len() >= q.maxs
 
 // Put puts v in the queue, waiting while it is full. It returns
 // ErrQueueShutDown once the queue is shut down, and the cause if ctx is
-// cancelled first (v is then not in the queue).
+// cancelled first (v is then not in the queue). ctx must be a task's: with
+// any other (a ToThread function's, say) Put returns ErrNoTask and v is not
+// in the queue.
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
+	if nodeOf(ctx) == nil {
+		return ErrNoTask
+	}
 	for q.Full() {
 		if q.shutdown {
 			return ErrQueueShutDown

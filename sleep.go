@@ -2,12 +2,20 @@ package aio
 
 import (
 	"context"
+	"math"
 	"time"
 )
 
+// Forever, given to Sleep, sleeps until the context is cancelled (Trio's
+// sleep_forever, asyncio's await Future()): what a task that only serves,
+// or waits for its cancellation, awaits. Unlike <-ctx.Done(), which would
+// block the whole loop, it suspends only the task.
+const Forever time.Duration = math.MaxInt64
+
 // Sleep suspends the current task for d on its loop's clock (asyncio.sleep).
-// A d of zero or less yields to the loop once, as [Yield] does. If ctx is
-// cancelled first, Sleep returns the cancellation's cause at once.
+// A d of zero or less yields to the loop once, as [Yield] does; Forever
+// sleeps until ctx is cancelled, with no timer. If ctx is cancelled first,
+// Sleep returns the cancellation's cause at once.
 func Sleep(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return Yield(ctx)
@@ -19,6 +27,16 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	wc := classify(ctx, n)
 	if c := wc.cause(); c != nil {
 		return c
+	}
+	if d == Forever {
+		for {
+			if t.park(&wc) {
+				return ErrClosed
+			}
+			if c := wc.cause(); c != nil {
+				return c
+			}
+		}
 	}
 	l := t.loop
 	h := l.getTimer()

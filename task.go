@@ -135,8 +135,10 @@ func (t *task) Context() context.Context {
 func (t *Task[T]) Cancel() bool { return t.CancelWithMessage("") }
 
 // CancelWithMessage is Cancel with a message carried by the CancelledError.
+// Cancelling a task that failed already counts as retrieving its error.
 func (t *Task[T]) CancelWithMessage(msg string) bool {
 	if t.phase == stDone {
+		t.fut.markRetrieved()
 		return false
 	}
 	if t.node.loop != nil {

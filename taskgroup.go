@@ -29,7 +29,9 @@ var errGroupAborted = &CancelledError{Msg: "another task of the TaskGroup failed
 // Group then returns every error, other than those cancellations, joined with
 // errors.Join, so that errors.Is and errors.As see each one. If ctx is
 // cancelled, the group's tasks are cancelled with it, and Group returns the
-// cause once they have finished. Groups nest.
+// cause once they have finished. If body returns a cancellation that neither
+// the group nor ctx caused (it awaited a task someone cancelled), the tasks
+// are cancelled and Group returns that cancellation. Groups nest.
 func Group(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) error) (err error) {
 	t, n, err := enter(ctx)
 	if err != nil {
@@ -44,6 +46,7 @@ func Group(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) er
 	wc := classify(ctx, n)
 
 	returned := false
+	var foreign error // a cancellation body returned that nobody here asked for
 	defer func() {
 		if !returned { // body panicked: stop the tasks before the panic goes on
 			g.abort()
@@ -60,17 +63,26 @@ func Group(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) er
 		if !returned {
 			return
 		}
-		if len(g.errs) > 0 {
+		switch c := wc.cause(); {
+		case len(g.errs) > 0:
 			err = errors.Join(g.errs...)
-		} else if c := wc.cause(); c != nil {
+		case c != nil:
 			err = c
+		case foreign != nil:
+			err = foreign
 		}
 	}()
 	berr := body(g.node, g)
 	returned = true
 	if berr != nil {
-		if !isCancellation(berr) && (g.node.cause == nil || !errors.Is(berr, g.node.cause)) {
+		switch {
+		case !isCancellation(berr) && (g.node.cause == nil || !errors.Is(berr, g.node.cause)):
 			g.errs = append(g.errs, berr)
+		case isCancellation(berr) && g.node.cause == nil && wc.cause() == nil:
+			// Neither the group nor its caller was cancelled: body met a
+			// cancellation of something else (it awaited a cancelled task).
+			// It goes on up, as asyncio's TaskGroup lets it.
+			foreign = berr
 		}
 		g.abort()
 	}

@@ -9,9 +9,9 @@ import (
 
 // WithThreads sets how many functions ToThread runs at once on the loop's
 // pool of goroutines; more wait their turn in FIFO order. The default, as
-// asyncio's default executor, is min(32, GOMAXPROCS+4).
+// asyncio's default executor, is min(32, GOMAXPROCS+4); n <= 0 keeps it.
 func WithThreads(n int) Option {
-	return func(l *Loop) { l.threads.max = max(n, 1) }
+	return func(l *Loop) { l.threads.max = max(n, 0) }
 }
 
 // threadPool runs ToThread's functions on goroutines, at most max at once.
@@ -48,7 +48,7 @@ func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error
 	}
 	l := t.loop
 	f := &Future[T]{fut: fut{loop: l}}
-	jctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	jctx, cancel := context.WithCancelCause(offLoop{context.WithoutCancel(ctx)})
 	job := &threadJob{cancel: cancel}
 	l.runThread(job, func() {
 		v, err := callRecovered(jctx, fn)
@@ -72,6 +72,19 @@ func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error
 		return zero, err
 	}
 	return v, err
+}
+
+// offLoop is the context of a function running off the loop (ToThread's):
+// it carries the task's values but not its place on the loop, so that the
+// loop's functions called with it (Spawn, Put, Sleep) answer ErrNoTask
+// instead of touching the loop from another goroutine.
+type offLoop struct{ context.Context }
+
+func (c offLoop) Value(key any) any {
+	if key == nodeKey {
+		return nil
+	}
+	return c.Context.Value(key)
 }
 
 // callRecovered calls fn, turning a panic into a *PanicError.

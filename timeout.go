@@ -36,9 +36,12 @@ func TimeoutAt(ctx context.Context, when time.Time, fn func(ctx context.Context)
 // WaitFor calls fn with a context that times out after d and returns what fn
 // returns (asyncio.wait_for): on timeout, fn's Awaits fail with
 // context.DeadlineExceeded, and WaitFor returns once fn has finished its
-// cleanup.
+// cleanup. A d of zero or less times out at once: fn does not run.
 func WaitFor[T any](ctx context.Context, d time.Duration, fn func(ctx context.Context) (T, error)) (T, error) {
 	var v T
+	if d <= 0 {
+		return v, context.DeadlineExceeded
+	}
 	err := Timeout(ctx, d, func(ctx context.Context) error {
 		var err error
 		v, err = fn(ctx)

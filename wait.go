@@ -98,12 +98,28 @@ func waitFor[W Waitable](ctx context.Context, mode WaitMode, timeout time.Durati
 	return err
 }
 
+// unique drops the repeats of an awaitable, keeping the first (asyncio's
+// as_completed takes a set).
+func unique[T any](aws []Awaitable[T]) []Awaitable[T] {
+	seen := make(map[*fut]struct{}, len(aws))
+	out := aws[:0:0]
+	for _, a := range aws {
+		if _, ok := seen[a.base()]; !ok {
+			seen[a.base()] = struct{}{}
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
 // AsCompleted returns an iterator over the results of the awaitables in the
-// order they complete (asyncio.as_completed). Range over it inside a task; each
+// order they complete (asyncio.as_completed); an awaitable given twice is
+// yielded once. Range over it inside a task; each
 // step suspends the task until the next awaitable is done. If ctx is cancelled
 // the iterator yields the cause once and stops. Breaking out of the loop leaves
 // the awaitables running. It returns a single-use iterator.
 func AsCompleted[T any](ctx context.Context, aws ...Awaitable[T]) iter.Seq2[T, error] {
+	aws = unique(aws)
 	return func(yield func(T, error) bool) {
 		var queue []Awaitable[T]
 		var wake fut

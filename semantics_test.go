@@ -1,0 +1,181 @@
+package aio_test
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiotest"
+)
+
+// asyncio's fine print, where aio claims its semantics.
+
+// TestWaitForNonPositiveTimeout: wait_for with a timeout <= 0 raises
+// TimeoutError without starting the coroutine (aio ran it).
+func TestWaitForNonPositiveTimeout(t *testing.T) { // test_wait_for_timeout_less_then_0_or_0_coroutine_do_not_started
+	aiotest.Run(t, func(ctx context.Context) error {
+		for _, d := range []time.Duration{0, -time.Second} {
+			ran := false
+			_, err := aio.WaitFor(ctx, d, func(ctx context.Context) (int, error) { ran = true; return 1, nil })
+			if !errors.Is(err, context.DeadlineExceeded) || ran {
+				t.Errorf("WaitFor(%v) = %v, ran %v; want DeadlineExceeded, not run", d, err, ran)
+			}
+		}
+		return nil
+	})
+}
+
+// TestAsCompletedDuplicates: an awaitable given twice is yielded once, as
+// asyncio's as_completed takes a set.
+func TestAsCompletedDuplicates(t *testing.T) { // test_as_completed_duplicate_coroutines
+	aiotest.Run(t, func(ctx context.Context) error {
+		a := aio.Spawn(ctx, func(ctx context.Context) (string, error) { return "a", nil })
+		b := aio.Spawn(ctx, func(ctx context.Context) (string, error) { return "b", aio.Sleep(ctx, time.Second) })
+		var got []string
+		for v, err := range aio.AsCompleted(ctx, a, a, b, a, b) {
+			if err != nil {
+				return err
+			}
+			got = append(got, v)
+		}
+		if len(got) != 2 || got[0] != "a" || got[1] != "b" {
+			t.Errorf("AsCompleted yielded %q; want [a b]", got)
+		}
+		return nil
+	})
+}
+
+// TestWithThreadsZero: WithThreads(0) keeps the default pool, not one thread.
+func TestWithThreadsZero(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		var running, most atomic.Int32
+		both := make(chan struct{})
+		job := func(context.Context) (struct{}, error) {
+			n := running.Add(1)
+			defer running.Add(-1)
+			if n > most.Load() {
+				most.Store(n)
+			}
+			if n == 2 {
+				close(both)
+			}
+			select { // the other job comes, unless the pool has one thread
+			case <-both:
+			case <-time.After(5 * time.Second):
+			}
+			return struct{}{}, nil
+		}
+		a := aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, job) })
+		b := aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, job) })
+		if _, err := aio.Gather(ctx, a, b); err != nil {
+			return err
+		}
+		if most.Load() != 2 {
+			t.Errorf("WithThreads(0) ran %d ToThread functions at once; want the default pool", most.Load())
+		}
+		return nil
+	}, aio.WithThreads(0))
+}
+
+// TestSleepForever: Sleep(ctx, Forever) waits for the cancellation, with no
+// timer, and only the task waits.
+func TestSleepForever(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		l := aio.LoopOf(ctx)
+		start := l.Now()
+		sleeper := aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, aio.Forever) })
+		if err := aio.Sleep(ctx, time.Hour); err != nil {
+			return err
+		}
+		if sleeper.Done() {
+			t.Fatal("Sleep(Forever) ended by itself")
+		}
+		sleeper.Cancel()
+		if _, err := sleeper.Await(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("Sleep(Forever) after Cancel = %v", err)
+		}
+		if took := l.Now().Sub(start); took != time.Hour {
+			t.Errorf("took %v", took)
+		}
+		return nil
+	})
+}
+
+// TestGroupPassesOnForeignCancellation: a body that returns a cancellation
+// neither the group nor its caller made (it awaited a task someone else
+// cancelled) cancels the group's tasks, and Group returns that cancellation
+// (it returned nil, and the siblings were cancelled silently).
+func TestGroupPassesOnForeignCancellation(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		other := aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, time.Hour) })
+		other.CancelWithMessage("someone else")
+		var sibling *aio.Task[struct{}]
+		err := aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			sibling = tg.Go(func(ctx context.Context) error { return aio.Sleep(ctx, time.Hour) })
+			_, err := other.Await(ctx)
+			return err
+		})
+		var ce *aio.CancelledError
+		if !errors.As(err, &ce) || ce.Msg != "someone else" {
+			t.Errorf("Group = %v; want the awaited task's cancellation", err)
+		}
+		if !sibling.Cancelled() {
+			t.Errorf("the sibling was not cancelled")
+		}
+		return nil
+	})
+}
+
+// TestCancelAfterFailureRetrieves: cancelling a task or future that already
+// failed counts as retrieving its error: no "exception was never retrieved".
+func TestCancelAfterFailureRetrieves(t *testing.T) { // test_cancel_doesnt_log_exception (futures), test_task_cancel_... (tasks)
+	var reports []aio.ExceptionContext
+	aiotest.Run(t, func(ctx context.Context) error {
+		task := aio.Go(ctx, func(ctx context.Context) error { return errors.New("boom") })
+		fut := aio.NewFuture[int](ctx)
+		fut.SetError(errors.New("bang"))
+		if err := aio.Sleep(ctx, time.Second); err != nil {
+			return err
+		}
+		if task.Cancel() || fut.Cancel() {
+			t.Error("Cancel of a done task or future reported true")
+		}
+		return nil
+	}, aio.WithExceptionHandler(func(c aio.ExceptionContext) { reports = append(reports, c) }))
+	if len(reports) != 0 {
+		t.Errorf("reported %v after Cancel", reports)
+	}
+}
+
+// TestLoopCallsFromToThread: Spawn and Queue.Put called from a ToThread
+// function, with its context, return ErrNoTask: the task or the item went
+// nowhere silently (and the loop was touched from another goroutine).
+func TestLoopCallsFromToThread(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		q := aio.NewQueue[int](0)
+		type key struct{}
+		ctx = context.WithValue(ctx, key{}, "kept")
+		_, err := aio.ToThread(ctx, func(ctx context.Context) (struct{}, error) {
+			if ctx.Value(key{}) != "kept" {
+				t.Error("the thread's context lost the task's values")
+			}
+			if _, err := aio.Spawn(ctx, func(context.Context) (int, error) { return 1, nil }).Result(); !errors.Is(err, aio.ErrNoTask) {
+				t.Errorf("Spawn from a thread: %v; want ErrNoTask", err)
+			}
+			if err := q.Put(ctx, 1); !errors.Is(err, aio.ErrNoTask) {
+				t.Errorf("Put from a thread: %v; want ErrNoTask", err)
+			}
+			if err := aio.Sleep(ctx, time.Second); !errors.Is(err, aio.ErrNoTask) {
+				t.Errorf("Sleep from a thread: %v; want ErrNoTask", err)
+			}
+			return struct{}{}, nil
+		})
+		if q.Len() != 0 {
+			t.Errorf("the queue holds %d items", q.Len())
+		}
+		return err
+	})
+}
