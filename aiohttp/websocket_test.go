@@ -44,20 +44,27 @@ func wsEcho(ended *aio.Future[error], opts *aiohttp.WebSocketOptions) http.Handl
 
 func wsURL(base string) string { return "ws" + strings.TrimPrefix(base, "http") + "/" }
 
+// wsEchoPair serves wsEcho with the server options given and connects a
+// client to it; stop closes the server.
+func wsEchoPair(t *testing.T, ctx context.Context, opts *aiohttp.WebSocketOptions) (ws *aiohttp.WebSocket, resp *http.Response, ended *aio.Future[error], stop func()) {
+	t.Helper()
+	ended = aio.NewFuture[error](ctx)
+	srv := &aiohttp.Server{Handler: wsEcho(ended, opts)}
+	base, _ := serveTask(t, ctx, srv)
+	ws, resp, err := (&aiohttp.Session{}).WebSocket(ctx, wsURL(base), nil)
+	if err != nil {
+		stopServer(ctx, srv)
+		t.Fatal(err)
+	}
+	return ws, resp, ended, func() { stopServer(ctx, srv) }
+}
+
 // TestWebSocketEcho: text, binary and JSON messages both ways, a ping, and a
 // close handshake started by the client.
 func TestWebSocketEcho(t *testing.T) {
 	aiotest.Run(t, func(ctx context.Context) error {
-		ended := aio.NewFuture[error](ctx)
-		srv := &aiohttp.Server{Handler: wsEcho(ended, nil)}
-		base, _ := serveTask(t, ctx, srv)
-		defer stopServer(ctx, srv)
-		s := &aiohttp.Session{}
-		defer s.Close()
-		ws, resp, err := s.WebSocket(ctx, wsURL(base), nil)
-		if err != nil {
-			return err
-		}
+		ws, resp, ended, stop := wsEchoPair(t, ctx, nil)
+		defer stop()
 		if resp.StatusCode != http.StatusSwitchingProtocols {
 			t.Errorf("handshake status %d", resp.StatusCode)
 		}
@@ -97,19 +104,12 @@ func TestWebSocketEcho(t *testing.T) {
 // with its code and reason.
 func TestWebSocketCloseCodes(t *testing.T) {
 	aiotest.Run(t, func(ctx context.Context) error {
-		ended := aio.NewFuture[error](ctx)
-		srv := &aiohttp.Server{Handler: wsEcho(ended, nil)}
-		base, _ := serveTask(t, ctx, srv)
-		defer stopServer(ctx, srv)
-		s := &aiohttp.Session{}
-		ws, _, err := s.WebSocket(ctx, wsURL(base), nil)
-		if err != nil {
-			return err
-		}
+		ws, _, ended, stop := wsEchoPair(t, ctx, nil)
+		defer stop()
 		if err := ws.SendText(ctx, "close-me"); err != nil {
 			return err
 		}
-		_, err = ws.Receive(ctx)
+		_, err := ws.Receive(ctx)
 		var ce *aiohttp.CloseError
 		if !errors.As(err, &ce) || ce.Code != 4001 || ce.Reason != "asked to" {
 			t.Errorf("Receive after the server's close = %v; want code 4001 \"asked to\"", err)
@@ -125,15 +125,8 @@ func TestWebSocketCloseCodes(t *testing.T) {
 // connection with 1009.
 func TestWebSocketMessageTooBig(t *testing.T) {
 	aiotest.Run(t, func(ctx context.Context) error {
-		ended := aio.NewFuture[error](ctx)
-		srv := &aiohttp.Server{Handler: wsEcho(ended, &aiohttp.WebSocketOptions{MaxMessageSize: 1000})}
-		base, _ := serveTask(t, ctx, srv)
-		defer stopServer(ctx, srv)
-		s := &aiohttp.Session{}
-		ws, _, err := s.WebSocket(ctx, wsURL(base), nil)
-		if err != nil {
-			return err
-		}
+		ws, _, ended, stop := wsEchoPair(t, ctx, &aiohttp.WebSocketOptions{MaxMessageSize: 1000})
+		defer stop()
 		defer ws.Close(ctx, aiohttp.CloseNormal, "")
 		if err := ws.SendText(ctx, strings.Repeat("x", 1000)); err != nil {
 			return err
@@ -147,7 +140,7 @@ func TestWebSocketMessageTooBig(t *testing.T) {
 		if err, _ := ended.Await(ctx); !errors.Is(err, aiohttp.ErrMessageTooBig) {
 			t.Errorf("the server's Receive = %v; want ErrMessageTooBig", err)
 		}
-		_, err = ws.Receive(ctx)
+		_, err := ws.Receive(ctx)
 		var ce *aiohttp.CloseError
 		if !errors.As(err, &ce) || ce.Code != aiohttp.CloseMessageTooBig {
 			t.Errorf("the client's Receive = %v; want close code 1009", err)
@@ -161,18 +154,11 @@ func TestWebSocketMessageTooBig(t *testing.T) {
 // loses no message.
 func TestWebSocketReceiveCancelled(t *testing.T) {
 	aiotest.Run(t, func(ctx context.Context) error {
-		ended := aio.NewFuture[error](ctx)
-		srv := &aiohttp.Server{Handler: wsEcho(ended, nil)}
-		base, _ := serveTask(t, ctx, srv)
-		defer stopServer(ctx, srv)
-		s := &aiohttp.Session{}
-		ws, _, err := s.WebSocket(ctx, wsURL(base), nil)
-		if err != nil {
-			return err
-		}
+		ws, _, _, stop := wsEchoPair(t, ctx, nil)
+		defer stop()
 		defer ws.Close(ctx, aiohttp.CloseNormal, "")
 		start := aio.LoopOf(ctx).Now()
-		err = aio.Timeout(ctx, 5*time.Second, func(ctx context.Context) error {
+		err := aio.Timeout(ctx, 5*time.Second, func(ctx context.Context) error {
 			_, err := ws.Receive(ctx)
 			return err
 		})
