@@ -1,9 +1,11 @@
 package aiohttp
 
 import (
+	"bufio"
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/http"
 	"sync"
@@ -88,6 +90,27 @@ type serving struct {
 	doneSet  bool
 	dateSec  int64 // the second dateText is of
 	dateText string
+	readers  []*bufio.Reader // read buffers idle connections gave back
+}
+
+// getReader returns a read buffer for r, from the pool if it has one.
+func (sv *serving) getReader(r io.Reader) *bufio.Reader {
+	if n := len(sv.readers); n > 0 {
+		br := sv.readers[n-1]
+		sv.readers = sv.readers[:n-1]
+		br.Reset(r)
+		return br
+	}
+	return bufio.NewReaderSize(r, 4096)
+}
+
+// putReader gives an empty read buffer back to the pool, which keeps a few
+// for the connections that wake up.
+func (sv *serving) putReader(br *bufio.Reader) {
+	if len(sv.readers) < 64 {
+		br.Reset(nil)
+		sv.readers = append(sv.readers, br)
+	}
 }
 
 // ListenAndServe listens on the TCP address addr and serves it; see Serve.

@@ -82,7 +82,7 @@ func newServerConn(sv *serving, s *aionet.Stream, tlsConfig *tls.Config) *server
 		c.nc = s.Conn()
 		c.tc = tls.Server(c.nc, tlsConfig)
 	}
-	c.br = bufio.NewReaderSize(&c.r, 4096)
+	c.br = sv.getReader(&c.r)
 	return c
 }
 
@@ -215,7 +215,7 @@ func (c *serverConn) serve(ctx context.Context) error {
 			c.rdl = c.deadline(firstNonZero(srv.IdleTimeout, srv.ReadTimeout))
 		}
 		c.idle = true
-		if _, err := c.br.Peek(1); err != nil {
+		if err := c.awaitRequest(); err != nil {
 			return nil
 		}
 		c.idle = false
@@ -232,6 +232,40 @@ func (c *serverConn) serve(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// awaitRequest waits for the first byte of the next request, within the
+// read deadline. An idle plain connection gives its read buffer back to the
+// loop's pool meanwhile, and its response buffers if they grew: idle
+// keep-alive connections are most of a server's, and cost what they hold.
+func (c *serverConn) awaitRequest() error {
+	if c.br.Buffered() > 0 {
+		return nil
+	}
+	if c.tc != nil { // TLS buffers records of its own: wait through it
+		_, err := c.br.Peek(1)
+		return err
+	}
+	c.sv.putReader(c.br)
+	c.br = nil
+	if cap(c.out) > flushAt {
+		c.out = nil
+	}
+	if cap(c.body) > bufferBeforeChunking {
+		c.body = nil
+	}
+	ctx := c.rctx
+	var err error
+	if c.rdl.IsZero() {
+		err = c.s.WaitReadable(ctx)
+	} else {
+		err = aio.TimeoutAt(ctx, c.rdl, c.s.WaitReadable)
+	}
+	if err == nil && c.s.AtEOF() {
+		err = io.EOF
+	}
+	c.br = c.sv.getReader(&c.r)
+	return err
 }
 
 func firstNonZero(ds ...time.Duration) time.Duration {

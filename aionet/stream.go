@@ -274,6 +274,18 @@ func (s *Stream) Read(ctx context.Context, p []byte) (int, error) {
 	return copy(p, s.consume(min(len(p), s.Buffered()))), nil
 }
 
+// WaitReadable waits until the stream has data to read, or has ended, and
+// takes none of it: what a server waits with on an idle connection without
+// holding a read buffer for it.
+func (s *Stream) WaitReadable(ctx context.Context) error {
+	for s.Buffered() == 0 && !s.eof {
+		if err := s.wait(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // ReadExactly reads exactly n bytes (asyncio's readexactly). If the stream
 // ends first, it returns an *IncompleteReadError with what there was. The
 // slice is the stream's own until the next read: copy it to keep it.
