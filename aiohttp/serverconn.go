@@ -326,7 +326,18 @@ func (c *serverConn) readRequest() (*response, error) {
 		}
 	}
 	start := c.sv.loop.Now()
-	req, err := http.ReadRequest(c.br)
+	var req *http.Request
+	var err error
+	if _, err = c.br.Peek(1); err == nil {
+		buf, _ := c.br.Peek(c.br.Buffered())
+		if r, n, ok := parseSimpleRequest(buf, maxHeader); ok {
+			c.br.Discard(n)
+			req = r
+		}
+	}
+	if req == nil && err == nil {
+		req, err = http.ReadRequest(c.br)
+	}
 	hit := c.r.hit
 	c.r.remain = -1
 	if err != nil {

@@ -1,0 +1,116 @@
+package aiohttp
+
+import (
+	"bytes"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"strings"
+
+	"golang.org/x/net/http/httpguts"
+)
+
+// parseSimpleRequest parses the request at the start of buf when it is of
+// the plainest kind, the one most requests are: an origin-form target,
+// HTTP/1.0 or 1.1, no body, no header folding, nothing net/http's parser
+// would treat specially. It makes the Request net/http's ReadRequest would
+// make of the same bytes, in one pass and with fewer allocations (one string
+// holds the request line and the header, the values share one slice), and
+// returns the bytes it took. Anything else, including anything malformed,
+// it leaves to ReadRequest (ok false), which parses or refuses it as
+// always: this is a fast path, not a second parser of record. FuzzSimpleRequest
+// checks that the two agree on every request this one takes.
+func parseSimpleRequest(buf []byte, limit int) (req *http.Request, n int, ok bool) {
+	end := bytes.Index(buf, crlfcrlf)
+	if end < 0 || end+4 > limit {
+		return nil, 0, false
+	}
+	s := string(buf[:end+2]) // the request line and the header lines, each with its CRLF
+	line, rest, _ := strings.Cut(s, "\r\n")
+	method, line, ok1 := strings.Cut(line, " ")
+	target, proto, ok2 := strings.Cut(line, " ")
+	if !ok1 || !ok2 || !httpguts.ValidHeaderFieldName(method) || method == "CONNECT" || method == "PRI" ||
+		len(target) == 0 || target[0] != '/' || !validTarget(target) {
+		return nil, 0, false
+	}
+	var minor int
+	switch proto {
+	case "HTTP/1.1":
+		minor = 1
+	case "HTTP/1.0":
+	default:
+		return nil, 0, false
+	}
+	u, err := url.ParseRequestURI(target)
+	if err != nil {
+		return nil, 0, false
+	}
+	lines := strings.Count(rest, "\r\n")
+	header := make(http.Header, lines)
+	values := make([]string, lines)
+	host, hosts := "", 0
+	for i := 0; rest != ""; i++ {
+		line, rest, _ = strings.Cut(rest, "\r\n")
+		name, value, found := strings.Cut(line, ":")
+		if !found || !httpguts.ValidHeaderFieldName(name) {
+			return nil, 0, false // also a folded line: it starts with a space
+		}
+		value = strings.Trim(value, " \t")
+		if !httpguts.ValidHeaderFieldValue(value) {
+			return nil, 0, false
+		}
+		key := textproto.CanonicalMIMEHeaderKey(name)
+		switch key {
+		case "Host":
+			host, hosts = value, hosts+1
+			continue
+		case "Content-Length":
+			if value != "0" || header[key] != nil {
+				return nil, 0, false // a body, or a doubt: net/http decides
+			}
+		case "Transfer-Encoding", "Trailer", "Pragma":
+			return nil, 0, false
+		}
+		values[i] = value
+		if old := header[key]; old != nil {
+			header[key] = append(old, value)
+		} else {
+			header[key] = values[i : i+1 : i+1]
+		}
+	}
+	if hosts > 1 {
+		return nil, 0, false
+	}
+	req = &http.Request{
+		Method:     method,
+		URL:        u,
+		Proto:      proto,
+		ProtoMajor: 1,
+		ProtoMinor: minor,
+		Header:     header,
+		Body:       http.NoBody,
+		Host:       host,
+		RequestURI: target,
+	}
+	conn := header["Connection"]
+	hasClose := httpguts.HeaderValuesContainsToken(conn, "close")
+	if minor == 0 {
+		req.Close = hasClose || !httpguts.HeaderValuesContainsToken(conn, "keep-alive")
+	} else {
+		req.Close = hasClose
+	}
+	return req, end + 4, true
+}
+
+var crlfcrlf = []byte("\r\n\r\n")
+
+// validTarget reports whether a request target has only the bytes a URI may
+// have: no controls, no spaces, nothing above ASCII.
+func validTarget(t string) bool {
+	for i := 0; i < len(t); i++ {
+		if c := t[i]; c <= ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}

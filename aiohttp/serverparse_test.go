@@ -1,0 +1,62 @@
+package aiohttp
+
+import (
+	"bufio"
+	"bytes"
+	"net/http"
+	"reflect"
+	"testing"
+)
+
+// FuzzSimpleRequest checks the fast path against net/http's parser: every
+// request parseSimpleRequest takes, ReadRequest parses into the same Request.
+func FuzzSimpleRequest(f *testing.F) {
+	for _, seed := range []string{
+		"GET /plaintext HTTP/1.1\r\nHost: 127.0.0.1:8080\r\n\r\n",
+		"GET /a?b=c&d=%20 HTTP/1.0\r\nConnection: keep-alive\r\nX-A: 1\r\nx-a: 2\r\n\r\n",
+		"HEAD / HTTP/1.1\r\nHost: h\r\nConnection: close\r\nContent-Length: 0\r\n\r\nGET",
+		"GET / HTTP/1.1\r\nHost: h\r\nContent-Length: 5\r\n\r\nhello",
+		"GET / HTTP/1.1\r\nHost: h\r\n folded\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+		"GET //x HTTP/1.1\r\nuser-agent:  wrk \t\r\nACCEPT: */*\r\n\r\n",
+		"GET / HTTP/1.1\r\nX_Y: z\r\n\r\n",
+		"OPTIONS * HTTP/1.1\r\n\r\n",
+		"GET / HTTP/1.1\r\nPragma: no-cache\r\n\r\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		fast, n, ok := parseSimpleRequest(raw, 1<<20)
+		if !ok {
+			return
+		}
+		br := bufio.NewReader(bytes.NewReader(raw))
+		std, err := http.ReadRequest(br)
+		if err != nil {
+			t.Fatalf("the fast path took %q, net/http refuses it: %v", raw, err)
+		}
+		if used := len(raw) - br.Buffered(); len(raw) <= 4096 && used != n {
+			t.Fatalf("%q: the fast path took %d bytes, net/http %d", raw, n, used)
+		}
+		type view struct {
+			Method, RequestURI, URL, Proto, Host string
+			Major, Minor                         int
+			Header                               http.Header
+			ContentLength                        int64
+			Close                                bool
+			TE                                   []string
+			Body                                 bool
+		}
+		see := func(r *http.Request) view {
+			h := r.Header
+			if len(h) == 0 {
+				h = nil
+			}
+			return view{r.Method, r.RequestURI, r.URL.String(), r.Proto, r.Host, r.ProtoMajor, r.ProtoMinor,
+				h, r.ContentLength, r.Close, r.TransferEncoding, r.Body == http.NoBody}
+		}
+		if a, b := see(fast), see(std); !reflect.DeepEqual(a, b) {
+			t.Fatalf("%q:\nfast     %+v\nnet/http %+v", raw, a, b)
+		}
+	})
+}
