@@ -69,6 +69,9 @@
 //     is; net/http accepts an empty Host.
 //   - MaxBodyBytes bounds every request body, a limit net/http leaves to
 //     http.MaxBytesReader in handlers.
+//   - Serve returns nil once the server is shut down or closed (net/http's
+//     returns http.ErrServerClosed), so that it ends cleanly as a task or in
+//     a TaskGroup.
 //   - Superfluous WriteHeader calls are ignored without a log line.
 //
 // The package owns the session's connection pool, the server's connections

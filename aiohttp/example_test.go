@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"time"
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiohttp"
+	"github.com/aio-go/aio/aionet"
 )
 
 // The lecture's example: a session, a GET, the start of the page.
@@ -70,4 +72,89 @@ func ExampleSession_limits() {
 	}
 	// Output:
 	// [/page/0 /page/1 /page/2 /page/3 /page/4]
+}
+
+// A server whose handlers await, answering three clients at once on one
+// loop; the loop's virtual clock makes the second they wait take no time.
+func ExampleServer() {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /hello/{name}", func(w http.ResponseWriter, r *http.Request) {
+		if aio.Sleep(r.Context(), time.Second) != nil { // frees the loop for the others
+			return
+		}
+		fmt.Fprintf(w, "hello, %s", r.PathValue("name"))
+	})
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &aiohttp.Server{Handler: mux}
+		aio.Go(ctx, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+		defer srv.Shutdown(ctx)
+
+		session := &aiohttp.Session{}
+		defer session.Close()
+		start := aio.LoopOf(ctx).Now()
+		var texts [3]string
+		err = aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			for i, name := range []string{"alice", "bob", "carol"} {
+				tg.Go(func(ctx context.Context) error {
+					resp, err := session.Get(ctx, "http://"+ln.Addr().String()+"/hello/"+name)
+					if err != nil {
+						return err
+					}
+					texts[i], err = resp.Text(ctx)
+					return err
+				})
+			}
+			return nil
+		})
+		fmt.Println(texts, "in", aio.LoopOf(ctx).Now().Sub(start))
+		return err
+	}, aio.WithClock(aio.NewVirtualClock(time.Time{})))
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// [hello, alice hello, bob hello, carol] in 1s
+}
+
+// A WebSocket echo: Upgrade in a handler, Session.WebSocket on the client.
+func ExampleUpgrade() {
+	echo := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := aiohttp.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		for m, err := range ws.Messages(r.Context()) { // ends when the client closes
+			if err != nil || ws.Send(r.Context(), m.Type, m.Data) != nil {
+				return
+			}
+		}
+	})
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		srv := &aiohttp.Server{Handler: echo}
+		aio.Go(ctx, func(ctx context.Context) error { return srv.Serve(ctx, ln) })
+		defer srv.Shutdown(ctx)
+
+		ws, _, err := (&aiohttp.Session{}).WebSocket(ctx, "ws://"+ln.Addr().String()+"/", nil)
+		if err != nil {
+			return err
+		}
+		defer ws.Close(ctx, aiohttp.CloseNormal, "done")
+		ws.SendText(ctx, "ping?")
+		m, err := ws.Receive(ctx)
+		fmt.Println(m.Text(), err)
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// ping? <nil>
 }

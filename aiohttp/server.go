@@ -143,8 +143,10 @@ func (srv *Server) ServeTLS(ctx context.Context, ln *aionet.Listener, certFile, 
 
 // Serve accepts connections on ln and serves them until Shutdown or Close
 // is called, or ctx is cancelled; it closes ln. It must be called from a
-// task, and it returns http.ErrServerClosed once the server is closed, as
-// net/http's Serve does.
+// task. It returns nil when the server ends so, where net/http's Serve
+// returns http.ErrServerClosed: a Serve in a task or a TaskGroup then ends
+// cleanly. It returns http.ErrServerClosed if the server was closed before
+// it began, and an error if ln fails.
 //
 // The cancellation of ctx shuts down gracefully (it is how aio.Run's SIGINT
 // and SIGTERM reach a server): Serve stops accepting, closes the idle
@@ -190,7 +192,7 @@ func (srv *Server) serve(ctx context.Context, ln *aionet.Listener, tlsConfig *tl
 			continue
 		}
 		if sv.shutting {
-			return http.ErrServerClosed // Shutdown or Close: they wait
+			return nil // Shutdown or Close: they wait
 		}
 		if ctx.Err() != nil {
 			sv.beginShutdown()
@@ -222,7 +224,7 @@ func (sv *serving) drain(ctx context.Context, d time.Duration) error {
 	if err != nil {
 		sv.closeAll()
 	}
-	return http.ErrServerClosed
+	return nil
 }
 
 // beginShutdown stops accepting and closes the idle connections; the others

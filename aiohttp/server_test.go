@@ -42,7 +42,7 @@ func startServer(t *testing.T, srv *aiohttp.Server, opts ...aio.Option) string {
 	a := <-addr
 	t.Cleanup(func() {
 		srv.Close()
-		if err := <-done; err != nil && err != http.ErrServerClosed {
+		if err := <-done; err != nil {
 			t.Errorf("Serve: %v", err)
 		}
 		check()

@@ -13,7 +13,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"net/http"
@@ -75,7 +74,7 @@ func main() {
 		}
 		return srv.Serve(ctx, ln)
 	})
-	if err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
