@@ -49,6 +49,7 @@ type Loop struct {
 	handler    func(ExceptionContext)
 
 	running, stopping, closing, closed bool
+	draining                           bool // Run is waiting for its cancelled tasks
 	noInterrupt                        bool // Run leaves SIGINT alone
 	debug                              *debugState
 	traced                             map[*task]*traceState // tasks traced or labelled

@@ -53,7 +53,9 @@ func (l *Loop) run(ctx context.Context, main func(ctx context.Context) error) er
 
 // cancelAll cancels every task of the loop and runs the loop until they are
 // done, reporting the errors they end with other than their cancellation
-// (asyncio.run's shutdown).
+// (asyncio.run's shutdown). A task that keeps awaiting after its
+// cancellation is unwound after maxAwaitsAfterClose Awaits and reported with
+// ErrIgnoredCancellation, so that Run ends.
 func (l *Loop) cancelAll() error {
 	var tasks []*task
 	for t := l.tasks; t != nil; t = t.nextAll {
@@ -62,6 +64,8 @@ func (l *Loop) cancelAll() error {
 	for _, t := range tasks {
 		t.body.Cancel()
 	}
+	l.draining = true
+	defer func() { l.draining = false }()
 	for _, t := range tasks {
 		if err := l.RunUntilComplete(t.body); err != nil {
 			return err

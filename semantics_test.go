@@ -179,3 +179,35 @@ func TestLoopCallsFromToThread(t *testing.T) {
 		return err
 	})
 }
+
+// TestRunEndsDespiteStubbornTask: a leftover task that keeps awaiting after
+// each cancelled Await no longer keeps aio.Run from returning (it spun a core
+// for ever); it is unwound, its deferred calls run, and it is reported.
+func TestRunEndsDespiteStubbornTask(t *testing.T) {
+	var reports []aio.ExceptionContext
+	cleaned := false
+	done := make(chan error, 1)
+	go func() {
+		done <- aio.Run(context.Background(), func(ctx context.Context) error {
+			aio.Go(ctx, func(ctx context.Context) error {
+				defer func() { cleaned = true }()
+				for {
+					aio.Sleep(ctx, time.Second) // the error is ignored: so is the cancellation
+				}
+			}, aio.WithName("stubborn"))
+			return aio.Sleep(ctx, time.Second)
+		}, aio.WithClock(aio.NewVirtualClock(time.Time{})), aio.WithInterrupt(false),
+			aio.WithExceptionHandler(func(c aio.ExceptionContext) { reports = append(reports, c) }))
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("aio.Run did not return: a task ignoring its cancellation holds it")
+	}
+	if !cleaned || len(reports) != 1 || reports[0].Task != "stubborn" || !errors.Is(reports[0].Err, aio.ErrIgnoredCancellation) {
+		t.Errorf("cleaned %v, reports %+v; want the stubborn task unwound and reported", cleaned, reports)
+	}
+}

@@ -247,6 +247,11 @@ func AllTasks(ctx context.Context) []AnyTask {
 // errUnwind unwinds a task that keeps awaiting while its loop closes.
 var errUnwind = errors.New("aio: task kept awaiting while its loop was closing")
 
+// ErrIgnoredCancellation is the error of a task that Run unwound because it
+// kept awaiting after Run had cancelled it (maxAwaitsAfterClose times): Run
+// reports it and returns, where it would have waited for ever.
+var ErrIgnoredCancellation = errors.New("aio: task ignored its cancellation at aio.Run's shutdown and was unwound")
+
 // maxAwaitsAfterClose is how many Awaits a task may make, each returning
 // ErrClosed, while its loop closes, before it is unwound by a panic.
 const maxAwaitsAfterClose = 1000
@@ -259,6 +264,8 @@ func (t *task) execute() {
 		if !returned {
 			if r := recover(); r == errUnwind {
 				err = ErrClosed
+			} else if r == ErrIgnoredCancellation {
+				err = ErrIgnoredCancellation
 			} else if r != nil {
 				err = &PanicError{Value: r, Stack: debug.Stack()}
 			} else {
@@ -341,6 +348,13 @@ func enter(ctx context.Context) (*task, *node, error) {
 			panic(errUnwind)
 		}
 		return nil, nil, ErrClosed
+	case l.draining && t.node.cause != nil:
+		// Run's shutdown cancelled t; each Await fails at once, and a task
+		// that ignores that would keep Run waiting for ever.
+		t.closeAwaits++
+		if t.closeAwaits > maxAwaitsAfterClose {
+			panic(ErrIgnoredCancellation)
+		}
 	}
 	return t, n, nil
 }
