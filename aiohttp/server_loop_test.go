@@ -609,3 +609,49 @@ func TestManyLoopsServeOnePort(t *testing.T) {
 }
 
 type loopKey struct{}
+
+// TestServerLimits: a header over MaxHeaderBytes gets 431, a declared body
+// over MaxBodyBytes 413 before the handler runs, and a chunked body that
+// grows past it fails the handler's read with *http.MaxBytesError; each
+// closes its connection.
+func TestServerLimits(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		var tooBig error
+		handled := 0
+		srv := &aiohttp.Server{MaxHeaderBytes: 1024, MaxBodyBytes: 10, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			handled++
+			if _, err := io.ReadAll(r.Body); err != nil {
+				tooBig = err
+				http.Error(w, "too big", http.StatusRequestEntityTooLarge)
+			}
+		})}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		tests := []struct{ name, raw, want string }{
+			{"header too large", "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + strings.Repeat("a", 8192) + "\r\n\r\n",
+				"HTTP/1.1 431 Request Header Fields Too Large"},
+			{"declared body too large", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 11\r\n\r\nhello world",
+				"HTTP/1.1 413 Request Entity Too Large"},
+			{"chunked body too large", "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n6\r\nhello \r\n5\r\nworld\r\n0\r\n\r\n",
+				"HTTP/1.1 413 Request Entity Too Large"},
+			{"body at the limit", "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 10\r\nConnection: close\r\n\r\nhelloworld",
+				"HTTP/1.1 200 OK"},
+		}
+		for _, tt := range tests {
+			s, err := rawConn(ctx, base, tt.raw)
+			if err != nil {
+				return err
+			}
+			got, _ := readAll(ctx, s) // the server closes each connection
+			s.Close()
+			if !strings.HasPrefix(got, tt.want) {
+				t.Errorf("%s: got %q; want %q", tt.name, got[:min(len(got), 60)], tt.want)
+			}
+		}
+		var mbe *http.MaxBytesError
+		if handled != 2 || !errors.As(tooBig, &mbe) {
+			t.Errorf("the handler ran %d times (want 2: the chunked body and the one at the limit); its read failed with %v, want *http.MaxBytesError", handled, tooBig)
+		}
+		return nil
+	})
+}
