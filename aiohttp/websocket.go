@@ -101,20 +101,15 @@ type WebSocket struct {
 	c       *websocket.Conn
 	nc      *aionet.Conn
 	wmu     aio.Lock // one writer at a time (gorilla's rule)
-	in      *aio.Queue[received]
-	end     error // what the reader ended with, once Receive has seen it
+	in      *aio.Queue[Message] // what the reader task read ahead
+	end     error // what the reader ended with
 	ctx     context.Context
 	closing bool
 }
 
-// received is what the reader task hands Receive: a message or the end.
-type received struct {
-	m   Message
-	err error
-}
 
 func newWebSocket(ctx context.Context, c *websocket.Conn, limit int64) *WebSocket {
-	ws := &WebSocket{c: c, ctx: context.WithoutCancel(ctx), in: aio.NewQueue[received](1)}
+	ws := &WebSocket{c: c, ctx: context.WithoutCancel(ctx), in: aio.NewQueue[Message](1)}
 	nc := c.NetConn()
 	if tc, ok := nc.(*tls.Conn); ok {
 		nc = tc.NetConn()
@@ -152,10 +147,12 @@ func (ws *WebSocket) read(ctx context.Context) error {
 	for {
 		kind, data, err := ws.c.ReadMessage()
 		if err != nil {
-			ws.in.Put(ctx, received{err: ws.readError(err)})
+			// Every Receive from now on, and those waiting, get the end.
+			ws.end = ws.readError(err)
+			ws.in.Shutdown(false)
 			return nil
 		}
-		if ws.in.Put(ctx, received{m: Message{Type: MessageType(kind), Data: data}}) != nil {
+		if ws.in.Put(ctx, Message{Type: MessageType(kind), Data: data}) != nil {
 			return nil
 		}
 	}
@@ -264,17 +261,11 @@ func (ws *WebSocket) Subprotocol() string { return ws.c.Subprotocol() }
 // over the size limit gets ErrMessageTooBig. Pings, pongs and close frames
 // are handled inside.
 func (ws *WebSocket) Receive(ctx context.Context) (Message, error) {
-	if ws.end != nil {
+	m, err := ws.in.Get(ctx)
+	if errors.Is(err, aio.ErrQueueShutDown) {
 		return Message{}, ws.end
 	}
-	r, err := ws.in.Get(ctx)
-	if err != nil {
-		return Message{}, err
-	}
-	if r.err != nil {
-		ws.end = r.err
-	}
-	return r.m, r.err
+	return m, err
 }
 
 func (ws *WebSocket) readError(err error) error {

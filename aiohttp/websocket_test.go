@@ -226,3 +226,28 @@ func testCert(t *testing.T) tls.Certificate {
 	s.StartTLS()
 	return s.TLS.Certificates[0]
 }
+
+// TestWebSocketEveryReceiverSeesTheEnd: when the peer closes, every task
+// waiting in Receive gets the close, not only the first.
+func TestWebSocketEveryReceiverSeesTheEnd(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		ws, _, _, stop := wsEchoPair(t, ctx, nil)
+		defer stop()
+		receive := func(ctx context.Context) (aiohttp.Message, error) { return ws.Receive(ctx) }
+		a, b := aio.Spawn(ctx, receive), aio.Spawn(ctx, receive)
+		if err := aio.Sleep(ctx, time.Second); err != nil { // both wait
+			return err
+		}
+		if err := ws.SendText(ctx, "close-me"); err != nil { // the server closes with 4001
+			return err
+		}
+		for _, r := range []*aio.Task[aiohttp.Message]{a, b} {
+			_, err := r.Await(ctx)
+			var ce *aiohttp.CloseError
+			if !errors.As(err, &ce) || ce.Code != 4001 {
+				t.Errorf("a waiting Receive ended with %v; want the close 4001", err)
+			}
+		}
+		return nil
+	})
+}
