@@ -100,13 +100,12 @@ func (o *WebSocketOptions) maxMessageSize() int64 {
 type WebSocket struct {
 	c       *websocket.Conn
 	nc      *aionet.Conn
-	wmu     aio.Lock // one writer at a time (gorilla's rule)
+	wmu     aio.Lock            // one writer at a time (gorilla's rule)
 	in      *aio.Queue[Message] // what the reader task read ahead
-	end     error // what the reader ended with
+	end     error               // what the reader ended with
 	ctx     context.Context
 	closing bool
 }
-
 
 func newWebSocket(ctx context.Context, c *websocket.Conn, limit int64) *WebSocket {
 	ws := &WebSocket{c: c, ctx: context.WithoutCancel(ctx), in: aio.NewQueue[Message](1)}
