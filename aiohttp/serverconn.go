@@ -455,8 +455,11 @@ func (c *serverConn) handle(ctx context.Context, w *response) bool {
 	}
 	t := aio.Spawn(ctx, w.run)
 	c.req = t
-	_, _ = t.Await(ctx)
+	_, err := t.Await(ctx)
 	c.req = nil
+	if err != nil && !t.Done() {
+		return false // the connection's own task is cancelled: the loop is closing
+	}
 	c.s.OnHangUp(nil)
 	c.rctx, c.wctx = ctx, ctx
 	if c.hijacked {
