@@ -242,3 +242,40 @@ func ExampleLoop_RunUntilComplete() {
 	fmt.Println(t.Result())
 	// Output: 8 <nil>
 }
+
+// Consumers range over a queue until it is shut down; each item counts as
+// done once the loop body has run for it.
+func ExampleQueue_All() {
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		jobs := aio.NewQueue[string](2)
+		worker := aio.Go(ctx, func(ctx context.Context) error {
+			for job, err := range jobs.All(ctx) {
+				if err != nil {
+					return err
+				}
+				fmt.Println("did", job)
+			}
+			fmt.Println("no more jobs")
+			return nil
+		})
+		for _, job := range []string{"wash", "dry", "fold"} {
+			if err := jobs.Put(ctx, job); err != nil {
+				return err
+			}
+		}
+		if err := jobs.Join(ctx); err != nil { // every job done
+			return err
+		}
+		jobs.Shutdown(false)
+		_, err := worker.Await(ctx)
+		return err
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// did wash
+	// did dry
+	// did fold
+	// no more jobs
+}

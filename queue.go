@@ -3,6 +3,7 @@ package aio
 import (
 	"context"
 	"errors"
+	"iter"
 )
 
 // Errors of the queues, as asyncio's QueueEmpty, QueueFull and QueueShutDown.
@@ -149,6 +150,39 @@ func (q *Queue[T]) TryGet() (T, error) {
 	v := q.items.pop()
 	q.putters.wakeFirst()
 	return v, nil
+}
+
+// All returns an iterator that takes the queue's items as they come, for a
+// range loop in a task (the consumer's loop, Trio's async for over a memory
+// channel). Each item counts as done (TaskDone) once the loop body has run
+// for it, so Join sees the work finished. The loop ends when the queue is
+// shut down and empty; if ctx is cancelled first, it yields the cause once
+// and stops, and no item is lost.
+//
+//	for job, err := range jobs.All(ctx) {
+//		if err != nil {
+//			return err
+//		}
+//		handle(job)
+//	}
+func (q *Queue[T]) All(ctx context.Context) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		for {
+			v, err := q.Get(ctx)
+			if err == ErrQueueShutDown {
+				return
+			}
+			if err != nil {
+				yield(v, err)
+				return
+			}
+			more := yield(v, nil)
+			q.TaskDone()
+			if !more {
+				return
+			}
+		}
+	}
 }
 
 // TaskDone tells the queue that the work on an item taken with Get is done;

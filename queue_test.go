@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiotest"
 )
 
 func TestQueueOrders(t *testing.T) { // test_order for Queue, LifoQueue, PriorityQueue
@@ -260,4 +261,66 @@ func TestQueueShutdown(t *testing.T) { // test_shutdown_* of Python 3.13
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestQueueAll: ranging over a queue takes its items until it is shut down
+// and drained, marks each done after the loop body (Join sees it), stops on
+// break with the item done, and yields a cancellation once, losing nothing.
+func TestQueueAll(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		q := aio.NewQueue[int](0)
+		for i := range 3 {
+			q.TryPut(i)
+		}
+		joined := aio.Go(ctx, q.Join)
+		var got []int
+		consumer := aio.Go(ctx, func(ctx context.Context) error {
+			for v, err := range q.All(ctx) {
+				if err != nil {
+					return err
+				}
+				got = append(got, v)
+				if err := aio.Sleep(ctx, time.Second); err != nil { // the work
+					return err
+				}
+			}
+			return nil
+		})
+		if err := aio.Sleep(ctx, 1500*time.Millisecond); err != nil {
+			return err
+		}
+		q.Shutdown(false) // no more: the consumer drains what is left, then ends
+		if _, err := consumer.Await(ctx); err != nil {
+			return err
+		}
+		if _, err := joined.Await(ctx); err != nil {
+			return err
+		}
+		if len(got) != 3 || got[2] != 2 {
+			t.Errorf("took %v; want [0 1 2]", got)
+		}
+
+		q2 := aio.NewQueue[int](0)
+		q2.TryPut(7)
+		q2.TryPut(8)
+		for v := range q2.All(ctx) {
+			if v == 7 {
+				break
+			}
+		}
+		if q2.Len() != 1 {
+			t.Errorf("after break, %d items left; want 1", q2.Len())
+		}
+		err := aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
+			q2.TryGet()
+			for _, err := range q2.All(ctx) {
+				return err // the queue is empty: only the timeout comes
+			}
+			return nil
+		})
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("ranging over an empty queue under a timeout = %v", err)
+		}
+		return nil
+	})
 }
