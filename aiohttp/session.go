@@ -39,6 +39,10 @@ var ErrTooManyRedirects = errors.New("aiohttp: too many redirects")
 // loop of its first request, and its methods to that loop's tasks; Close it
 // when done to close the connections it keeps.
 type Session struct {
+	// BaseURL, if set, is what relative request URLs are resolved against
+	// (aiohttp's base_url): with "https://api.example.com/v1/", Get(ctx,
+	// "users") asks for https://api.example.com/v1/users.
+	BaseURL string
 	// Header is sent with every request that does not set the same header.
 	Header http.Header
 	// TLSConfig configures https connections; nil means crypto/tls's
@@ -98,6 +102,21 @@ func (s *Session) Post(ctx context.Context, url, contentType string, body io.Rea
 	return s.send(ctx, http.MethodPost, url, contentType, body)
 }
 
+// Put sends a PUT request with body, as Post does.
+func (s *Session) Put(ctx context.Context, url, contentType string, body io.Reader) (*Response, error) {
+	return s.send(ctx, http.MethodPut, url, contentType, body)
+}
+
+// Patch sends a PATCH request with body, as Post does.
+func (s *Session) Patch(ctx context.Context, url, contentType string, body io.Reader) (*Response, error) {
+	return s.send(ctx, http.MethodPatch, url, contentType, body)
+}
+
+// Delete sends a DELETE request.
+func (s *Session) Delete(ctx context.Context, url string) (*Response, error) {
+	return s.send(ctx, http.MethodDelete, url, "", nil)
+}
+
 func (s *Session) send(ctx context.Context, method, url, contentType string, body io.Reader) (*Response, error) {
 	req, err := http.NewRequest(method, url, body)
 	if err != nil {
@@ -120,6 +139,16 @@ func (s *Session) Do(ctx context.Context, req *http.Request) (*Response, error) 
 	}
 	if req.URL == nil {
 		return nil, errors.New("aiohttp: request has no URL")
+	}
+	if s.BaseURL != "" && !req.URL.IsAbs() {
+		base, err := url.Parse(s.BaseURL)
+		if err != nil {
+			return nil, fmt.Errorf("aiohttp: bad BaseURL %q: %w", s.BaseURL, err)
+		}
+		r := *req
+		r.URL = base.ResolveReference(req.URL)
+		r.Host = ""
+		req = &r
 	}
 	if err := checkRequest(req, s.Header); err != nil {
 		return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: err}

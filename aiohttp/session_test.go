@@ -840,3 +840,41 @@ func TestTimeoutInTheStatusLine(t *testing.T) {
 		})
 	}
 }
+
+// TestBaseURLAndMethods: relative URLs resolve against BaseURL, and Put,
+// Patch and Delete send their methods with their bodies.
+func TestBaseURLAndMethods(t *testing.T) {
+	srv := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "%s %s %s", r.Method, r.URL.Path, b)
+	}), false)
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{BaseURL: srv.URL + "/api/v1/"}
+		defer s.Close()
+		calls := []struct {
+			do   func() (*aiohttp.Response, error)
+			want string
+		}{
+			{func() (*aiohttp.Response, error) { return s.Get(ctx, "users") }, "GET /api/v1/users "},
+			{func() (*aiohttp.Response, error) { return s.Get(ctx, "/top") }, "GET /top "},
+			{func() (*aiohttp.Response, error) {
+				return s.Put(ctx, "users/1", "text/plain", strings.NewReader("ann"))
+			}, "PUT /api/v1/users/1 ann"},
+			{func() (*aiohttp.Response, error) {
+				return s.Patch(ctx, "users/1", "text/plain", strings.NewReader("bo"))
+			}, "PATCH /api/v1/users/1 bo"},
+			{func() (*aiohttp.Response, error) { return s.Delete(ctx, "users/1") }, "DELETE /api/v1/users/1 "},
+			{func() (*aiohttp.Response, error) { return s.Get(ctx, srv.URL+"/abs") }, "GET /abs "},
+		}
+		for _, c := range calls {
+			resp, err := c.do()
+			if err != nil {
+				return err
+			}
+			if text, _ := resp.Text(ctx); text != c.want {
+				t.Errorf("got %q; want %q", text, c.want)
+			}
+		}
+		return nil
+	})
+}
