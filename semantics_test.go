@@ -211,3 +211,30 @@ func TestRunEndsDespiteStubbornTask(t *testing.T) {
 		t.Errorf("cleaned %v, reports %+v; want the stubborn task unwound and reported", cleaned, reports)
 	}
 }
+
+// TestTimeoutScopeCancel: a scope cancelled by hand cancels its Awaits and
+// the tasks spawned under it with context.Canceled, not a deadline; it does
+// not reach the task around it, and cancels once.
+func TestTimeoutScopeCancel(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		var child *aio.Task[struct{}]
+		var scope *aio.TimeoutScope
+		err := aio.TimeoutAt(ctx, time.Time{}, func(ctx context.Context) error {
+			scope = aio.TimeoutOf(ctx)
+			child = aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, time.Hour) })
+			aio.LoopOf(ctx).CallLater(time.Second, func() { scope.Cancel("enough") })
+			return aio.Sleep(ctx, time.Hour)
+		})
+		var ce *aio.CancelledError
+		if !errors.As(err, &ce) || ce.Msg != "enough" || errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("the scope's Sleep = %v; want the scope's cancellation", err)
+		}
+		if _, err := child.Await(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("the task under the scope = %v", err)
+		}
+		if scope.Expired() || scope.Cancel("again") {
+			t.Error("Expired, or a second Cancel took effect")
+		}
+		return aio.Sleep(ctx, time.Second) // the task around it goes on
+	})
+}

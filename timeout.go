@@ -96,6 +96,26 @@ func (s *TimeoutScope) Reschedule(when time.Time) bool {
 	return s.rescheduleNs(int64(when.Sub(s.n.loop.epoch)))
 }
 
+// Cancel cancels the scope now (Trio's CancelScope.cancel): its context and
+// every task and scope under it are cancelled with a *CancelledError
+// carrying msg, and their Awaits fail with it; the deadline is dropped and
+// Expired stays false. It reports false, and changes nothing, once the scope
+// has expired, been cancelled or ended. TimeoutAt with the zero time makes a
+// scope that only this ends early: the loop's own context.WithCancel, with no
+// goroutine behind it.
+func (s *TimeoutScope) Cancel(msg string) bool {
+	n := s.n
+	if n.cause != nil || n.done {
+		return false
+	}
+	if x := n.ext; x != nil && x.timer != nil {
+		x.timer.Cancel()
+		x.timer = nil
+	}
+	n.cancel(&CancelledError{Msg: msg})
+	return true
+}
+
 // Expired reports whether the scope's deadline has passed while it was active.
 // A scope cancelled by an outer cancellation before its deadline has not
 // expired.

@@ -43,9 +43,12 @@ type serverConn struct {
 	hijacked   bool
 	aborted    bool
 	lastPOST   bool
-	req        *aio.Task[struct{}] // the handler's task, while it runs
-	ws         *WebSocket          // made by Upgrade: closed when the handler returns
-	onHangUp   func(error)         // cancels req
+	scope      *aio.TimeoutScope           // r.Context()'s scope, while the handler runs
+	hungUp     bool                        // the client hung up while a handler ran
+	ws         *WebSocket                  // made by Upgrade: closed when the handler returns
+	onHangUp   func(error)                 // cancels scope
+	cur        *response                   // the response of the request being handled
+	runCur     func(context.Context) error // cur.run, made once
 }
 
 // connReader is what the serverConn's bufio.Reader reads: the connection, within
@@ -76,6 +79,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 func newServerConn(sv *serving, s *aionet.Stream, tlsConfig *tls.Config) *serverConn {
 	c := &serverConn{sv: sv, s: s, first: true, idle: true}
 	c.onHangUp = c.hangUp
+	c.runCur = func(ctx context.Context) error { return c.cur.run(ctx) }
 	c.r.c = c
 	c.r.remain = -1
 	if tlsConfig != nil {
@@ -437,8 +441,11 @@ func isNetError(err error) bool {
 	return errors.As(err, &oe) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-// handle runs the handler of one request in a task of its own and reports
-// whether the connection may serve another.
+// handle runs the handler of one request and reports whether the connection
+// may serve another. The handler runs in the connection's task, in a scope
+// of its own whose context is r.Context(): the scope is cancelled when the
+// client hangs up and when ServeHTTP returns, as net/http's request context
+// is, at the cost of no task, no switch and no pass of the loop.
 func (c *serverConn) handle(ctx context.Context, w *response) bool {
 	req := w.req
 	if expect := req.Header.Get("Expect"); expect != "" {
@@ -453,11 +460,10 @@ func (c *serverConn) handle(ctx context.Context, w *response) bool {
 			return false
 		}
 	}
-	t := aio.Spawn(ctx, w.run)
-	c.req = t
-	_, err := t.Await(ctx)
-	c.req = nil
-	if err != nil && !t.Done() {
+	c.hungUp, c.cur = false, w
+	err := aio.TimeoutAt(ctx, time.Time{}, c.runCur)
+	c.cur = nil
+	if err != nil && ctx.Err() != nil {
 		return false // the connection's own task is cancelled: the loop is closing
 	}
 	c.s.OnHangUp(nil)
@@ -465,7 +471,7 @@ func (c *serverConn) handle(ctx context.Context, w *response) bool {
 	if c.hijacked {
 		return false
 	}
-	if t.Cancelled() && !w.handlerDone {
+	if c.hungUp && !w.handlerDone {
 		// The client hung up, or the server was closed: nobody reads the rest.
 		return false
 	}
@@ -474,15 +480,17 @@ func (c *serverConn) handle(ctx context.Context, w *response) bool {
 
 // hangUp cancels the request in flight: the client is gone.
 func (c *serverConn) hangUp(error) {
-	if c.req != nil {
-		c.req.Cancel()
+	c.hungUp = true
+	if c.scope != nil {
+		c.scope.Cancel("client hung up")
 	}
 }
 
-// run is the request's task: the handler, then the end of the response.
-func (w *response) run(ctx context.Context) (struct{}, error) {
+// run runs the handler in the request's scope, then ends the response.
+func (w *response) run(ctx context.Context) error {
 	c := w.c
 	c.rctx, c.wctx = ctx, ctx
+	c.scope = aio.TimeoutOf(ctx)
 	// A client that hangs up cancels the request (net/http's background
 	// read does the same); the handler still runs if it hung up before.
 	c.s.OnHangUp(c.onHangUp)
@@ -492,7 +500,8 @@ func (w *response) run(ctx context.Context) (struct{}, error) {
 		}
 		// net/http cancels the request's context once ServeHTTP returns:
 		// what the handler spawned with it stops too.
-		aio.CurrentTask(ctx).Cancel()
+		c.scope.Cancel("handler returned")
+		c.scope = nil
 	}()
 	h := c.sv.srv.Handler
 	if h == nil {
@@ -508,5 +517,5 @@ func (w *response) run(ctx context.Context) (struct{}, error) {
 	case !c.hijacked:
 		w.finish()
 	}
-	return struct{}{}, nil
+	return nil
 }

@@ -377,7 +377,7 @@ func (w *response) panicked(ctx context.Context, p any) {
 		c.sv.loop.CallExceptionHandler(aio.ExceptionContext{
 			Message: "aiohttp: handler panicked serving " + w.req.Method + " " + w.req.RequestURI + " for " + w.req.RemoteAddr,
 			Err:     err,
-			Task:    "aiohttp.handler",
+			Task:    aio.CurrentTask(ctx).Name(),
 		})
 	}
 	w.closeAfterReply = true
