@@ -39,8 +39,9 @@
 //	err := srv.ListenAndServe(ctx, "127.0.0.1:8080") // under aio.Run
 //
 // A Server runs any http.Handler: each connection has a task that reads its
-// requests, each request a task of its own whose context is r.Context(), so
-// handlers await like any task, share state with the loop's other tasks
+// requests and runs their handlers, each in a cancel scope of its own
+// (aio.TimeoutScope) that is r.Context(), cancelled when the client hangs up
+// and when ServeHTTP returns, as net/http's is. So handlers await like any task, share state with the loop's other tasks
 // without a mutex, and call Sessions and aiomongo. Upgrade turns a request
 // into a WebSocket. Timeouts run on the loop's clock.
 //

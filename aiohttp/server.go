@@ -17,8 +17,9 @@ import (
 )
 
 // Server serves HTTP/1.1 from a loop (aiohttp.web, uvicorn): each connection
-// is read and written on the loop's sockets, and each request's handler runs
-// as a task whose context is r.Context(), so a handler may await (aio.Sleep,
+// is read and written on the loop's sockets by a task, which runs each
+// request's handler in a scope whose context is r.Context(), so a handler
+// may await (aio.Sleep,
 // an aio.Lock held across awaits, a Session request, a MongoDB query) while
 // the loop serves the other connections. Any http.Handler runs unchanged:
 // http.ServeMux and its patterns, middleware, http.FileServer.

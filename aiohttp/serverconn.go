@@ -19,9 +19,9 @@ import (
 	"github.com/aio-go/aio/aionet"
 )
 
-// serverConn is one connection of a Server, served by a task of its own that reads
-// the requests one after the other and spawns a task for each handler. Its
-// fields belong to the loop's goroutine.
+// serverConn is one connection of a Server, served by a task of its own that
+// reads the requests one after the other and runs each handler in a scope of
+// its own. Its fields belong to the loop's goroutine.
 type serverConn struct {
 	sv     *serving
 	s      *aionet.Stream
