@@ -201,7 +201,9 @@ func (c *serverConn) serve(ctx context.Context) error {
 		c.wdl = c.rdl
 		c.nc.SetContext(ctx)
 		c.nc.SetDeadline(c.wallTime(c.rdl))
-		err := c.tc.HandshakeContext(ctx)
+		// Handshake, not HandshakeContext: the reads and writes already wait
+		// with ctx, and HandshakeContext would watch ctx from a goroutine.
+		err := c.tc.Handshake()
 		c.nc.SetDeadline(time.Time{})
 		c.nc.SetContext(nil)
 		if err != nil {
