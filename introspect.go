@@ -39,7 +39,10 @@ type TaskInfo struct {
 type LoopInfo struct {
 	ID    uint64
 	Debug bool
-	Tasks []*TaskInfo // the roots: tasks not spawned from another live task
+	// Blocked says the loop did not answer within the Snapshot's timeout:
+	// a task holds it without awaiting. Tasks is then empty.
+	Blocked bool
+	Tasks   []*TaskInfo // the roots: tasks not spawned from another live task
 }
 
 var (
@@ -79,7 +82,7 @@ func Snapshot(ctx context.Context, timeout time.Duration) []LoopInfo {
 	stacks := taskStacks()
 	var out []LoopInfo
 	for _, l := range loops {
-		info := LoopInfo{ID: l.id}
+		info := LoopInfo{ID: l.id, Debug: l.debug != nil}
 		if cur := LoopOf(ctx); cur == l && l.running {
 			info = l.describe(stacks) // called from a task of this very loop
 		} else {
@@ -93,7 +96,7 @@ func Snapshot(ctx context.Context, timeout time.Duration) []LoopInfo {
 			select {
 			case info = <-ch:
 			case <-time.After(timeout):
-				info.Tasks = []*TaskInfo{{Name: "(the loop did not answer: a task is blocking it)", State: "running"}}
+				info.Blocked = true
 			}
 		}
 		out = append(out, info)

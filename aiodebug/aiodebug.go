@@ -32,6 +32,9 @@ func Write(ctx context.Context, w io.Writer) error {
 		if _, err := fmt.Fprintf(w, "loop %d%s\n", l.ID, mode); err != nil {
 			return err
 		}
+		if l.Blocked {
+			fmt.Fprintf(w, "└── (the loop did not answer within %v: a task is holding it without awaiting)\n", Timeout)
+		}
 		for i, t := range l.Tasks {
 			writeTask(w, t, "", i == len(l.Tasks)-1)
 		}

@@ -107,3 +107,43 @@ func TestHandlerAndDebugFields(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestBlockedLoopInJSON: a loop held by a task that does not await is
+// reported as blocked, with its debug mode, and not as a task named after the
+// message (the JSON put the sentence in a task's Name, and said Debug false
+// under debug mode).
+func TestBlockedLoopInJSON(t *testing.T) {
+	release := make(chan struct{})
+	started := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		done <- aio.Run(context.Background(), func(ctx context.Context) error {
+			close(started)
+			<-release // blocks the loop: what the dump must report
+			return nil
+		}, aio.WithDebug(true, time.Hour), aio.WithInterrupt(false))
+	}()
+	<-started
+	rec := httptest.NewRecorder()
+	aiodebug.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/?format=json", nil))
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	var loops []aio.LoopInfo
+	if err := json.Unmarshal(rec.Body.Bytes(), &loops); err != nil {
+		t.Fatalf("%v: %s", err, rec.Body.String())
+	}
+	found := false
+	for _, l := range loops {
+		if l.Blocked {
+			found = true
+			if !l.Debug || len(l.Tasks) != 0 {
+				t.Errorf("blocked loop reported as %+v; want Debug true and no made-up task", l)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("no loop reported blocked: %s", rec.Body.String())
+	}
+}
