@@ -238,3 +238,22 @@ func TestTimeoutScopeCancel(t *testing.T) {
 		return aio.Sleep(ctx, time.Second) // the task around it goes on
 	})
 }
+
+// TestWaitFirstCompletedSeesTheNextPass: Wait(FirstCompleted) reports every
+// waitable done by the time the waiter runs, as asyncio's does: one that
+// finishes in the pass after the first is reported too (aio reported only
+// the first).
+func TestWaitFirstCompletedSeesTheNextPass(t *testing.T) { // test_wait_first_completed
+	aiotest.Run(t, func(ctx context.Context) error {
+		a := aio.Go(ctx, func(ctx context.Context) error { return nil })
+		b := aio.Go(ctx, func(ctx context.Context) error { return aio.Yield(ctx) })
+		done, pending, err := aio.Wait(ctx, aio.FirstCompleted, 0, a, b)
+		if err != nil {
+			return err
+		}
+		if len(done) != 2 || len(pending) != 0 {
+			t.Errorf("done %d, pending %d; want both done", len(done), len(pending))
+		}
+		return nil
+	})
+}

@@ -95,6 +95,14 @@ func waitFor[W Waitable](ctx context.Context, mode WaitMode, timeout time.Durati
 	for i, w := range ws {
 		w.base().unlink(&links[i])
 	}
+	if err == nil && mode != AllCompleted && remaining > 0 {
+		// asyncio's waiter hears of the first completion through two
+		// callbacks, so it also reports what finishes in the pass after:
+		// look once more after a pass.
+		if wc.cause() == nil {
+			_ = Yield(ctx)
+		}
+	}
 	return err
 }
 
