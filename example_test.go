@@ -279,3 +279,22 @@ func ExampleQueue_All() {
 	// did fold
 	// no more jobs
 }
+
+// A scope with no deadline that something else ends: Trio's cancel scope,
+// the loop's own context.WithCancel.
+func ExampleTimeoutScope_Cancel() {
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		err := aio.TimeoutAt(ctx, time.Time{}, func(ctx context.Context) error {
+			scope := aio.TimeoutOf(ctx)
+			aio.LoopOf(ctx).CallLater(time.Second, func() { scope.Cancel("enough waiting") })
+			return aio.Sleep(ctx, time.Hour)
+		})
+		fmt.Println(err, errors.Is(err, context.Canceled))
+		return nil
+	}, aio.WithClock(aio.NewVirtualClock(time.Time{})))
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output:
+	// aio: cancelled: enough waiting true
+}
