@@ -1,0 +1,186 @@
+package aio_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aio-go/aio"
+)
+
+// vclock runs a loop on a virtual clock of its own: sleeps take no real time.
+func vclock() aio.Option { return aio.WithClock(aio.NewVirtualClock(time.Time{})) }
+
+// A lock held across awaits: the tasks take turns, with no mutex.
+func ExampleLock() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		var mu aio.Lock
+		balance := 100
+		start := aio.LoopOf(ctx).Now()
+		withdraw := func(ctx context.Context) error {
+			if err := mu.Lock(ctx); err != nil {
+				return err
+			}
+			defer mu.Unlock()
+			b := balance
+			if err := aio.Sleep(ctx, time.Second); err != nil { // a slow check, lock held
+				return err
+			}
+			balance = b - 30
+			return nil
+		}
+		aio.Gather(ctx, aio.Go(ctx, withdraw), aio.Go(ctx, withdraw))
+		fmt.Println("balance", balance, "after", aio.LoopOf(ctx).Now().Sub(start))
+		return nil
+	}, vclock())
+	// Output:
+	// balance 40 after 2s
+}
+
+// An event wakes every task waiting for it.
+func ExampleEvent() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		var ready aio.Event
+		waiter := func(name string) *aio.Task[struct{}] {
+			return aio.Go(ctx, func(ctx context.Context) error {
+				if err := ready.Wait(ctx); err != nil {
+					return err
+				}
+				fmt.Println(name, "goes")
+				return nil
+			})
+		}
+		a, b := waiter("a"), waiter("b")
+		aio.Sleep(ctx, time.Second)
+		ready.Set()
+		_, err := aio.Gather(ctx, a, b)
+		return err
+	}, vclock())
+	// Output:
+	// a goes
+	// b goes
+}
+
+// A condition: consumers wait until a producer says there is something.
+func ExampleCondition() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		var cond aio.Condition
+		var items []string
+		consumer := aio.Go(ctx, func(ctx context.Context) error {
+			if err := cond.Lock(ctx); err != nil {
+				return err
+			}
+			defer cond.Unlock()
+			if err := cond.WaitFor(ctx, func() bool { return len(items) > 0 }); err != nil {
+				return err
+			}
+			fmt.Println("got", items[0])
+			return nil
+		})
+		aio.Sleep(ctx, time.Second)
+		cond.Lock(ctx)
+		items = append(items, "bread")
+		cond.NotifyAll()
+		cond.Unlock()
+		_, err := consumer.Await(ctx)
+		return err
+	}, vclock())
+	// Output:
+	// got bread
+}
+
+// A semaphore lets two tasks in at a time.
+func ExampleNewSemaphore() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		sem := aio.NewSemaphore(2)
+		start := aio.LoopOf(ctx).Now()
+		job := func(ctx context.Context) error {
+			if err := sem.Acquire(ctx); err != nil {
+				return err
+			}
+			defer sem.Release()
+			return aio.Sleep(ctx, time.Second)
+		}
+		aio.Gather(ctx, aio.Go(ctx, job), aio.Go(ctx, job), aio.Go(ctx, job), aio.Go(ctx, job))
+		fmt.Println("four jobs of 1 s, two at a time:", aio.LoopOf(ctx).Now().Sub(start))
+		return nil
+	}, vclock())
+	// Output:
+	// four jobs of 1 s, two at a time: 2s
+}
+
+// A barrier lets the tasks go on together once all have come.
+func ExampleNewBarrier() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		b := aio.NewBarrier(3)
+		var tasks []aio.Awaitable[struct{}]
+		for i := range 3 {
+			tasks = append(tasks, aio.Go(ctx, func(ctx context.Context) error {
+				if err := aio.Sleep(ctx, time.Duration(i)*time.Second); err != nil {
+					return err
+				}
+				_, err := b.Wait(ctx)
+				return err
+			}))
+		}
+		start := aio.LoopOf(ctx).Now()
+		_, err := aio.Gather(ctx, tasks...)
+		fmt.Println("all through after", aio.LoopOf(ctx).Now().Sub(start))
+		return err
+	}, vclock())
+	// Output:
+	// all through after 2s
+}
+
+// A blocking call on another goroutine; the loop goes on meanwhile.
+func ExampleToThread() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		sum, err := aio.ToThread(ctx, func(ctx context.Context) (int, error) {
+			n := 0
+			for i := range 1000 { // stands for a blocking library call
+				n += i
+			}
+			return n, nil
+		})
+		fmt.Println(sum, err)
+		return nil
+	})
+	// Output:
+	// 499500 <nil>
+}
+
+// Another goroutine hands work to a running loop and waits for the result
+// (asyncio's run_coroutine_threadsafe).
+func ExampleSubmit() {
+	loops := make(chan *aio.Loop, 1)
+	done := make(chan struct{})
+	go aio.Run(context.Background(), func(ctx context.Context) error {
+		loops <- aio.LoopOf(ctx)
+		_, _, err := aio.Recv(ctx, done) // serve until told to stop
+		return err
+	})
+	l := <-loops
+	p := aio.Submit(l, func(ctx context.Context) (string, error) {
+		return "ran on the loop as " + aio.CurrentTask(ctx).Name(), nil
+	}, aio.WithName("submitted"))
+	fmt.Println(p.Wait(context.Background()))
+	close(done)
+	// Output:
+	// ran on the loop as submitted <nil>
+}
+
+// Waiting until cancelled, without blocking the loop.
+func ExampleSleep_forever() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		server := aio.Go(ctx, func(ctx context.Context) error {
+			return aio.Sleep(ctx, aio.Forever) // what <-ctx.Done() would do to the whole loop
+		})
+		aio.Sleep(ctx, time.Hour)
+		server.Cancel()
+		_, err := server.Await(ctx)
+		fmt.Println(err)
+		return nil
+	}, vclock())
+	// Output:
+	// aio: cancelled
+}
