@@ -3,6 +3,7 @@ package aio_test
 import (
 	"context"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/aio-go/aio"
@@ -183,4 +184,154 @@ func ExampleSleep_forever() {
 	}, vclock())
 	// Output:
 	// aio: cancelled
+}
+
+// A producer and consumers around a bounded queue; Join waits until every
+// item is done.
+func ExampleNewQueue() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		q := aio.NewQueue[int](2) // Put waits while two items are in
+		sum := 0
+		for range 2 {
+			aio.Go(ctx, func(ctx context.Context) error {
+				for v, err := range q.All(ctx) {
+					if err != nil {
+						return err
+					}
+					sum += v
+				}
+				return nil
+			})
+		}
+		for i := 1; i <= 10; i++ {
+			if err := q.Put(ctx, i); err != nil {
+				return err
+			}
+		}
+		if err := q.Join(ctx); err != nil {
+			return err
+		}
+		q.Shutdown(false)
+		fmt.Println("sum", sum)
+		return nil
+	})
+	// Output:
+	// sum 55
+}
+
+// A task awaits a channel that a goroutine sends on, without blocking the
+// loop.
+func ExampleRecv() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		ch := make(chan string)
+		go func() { ch <- "from a goroutine" }()
+		v, ok, err := aio.Recv(ctx, ch)
+		fmt.Println(v, ok, err)
+		return nil
+	})
+	// Output:
+	// from a goroutine true <nil>
+}
+
+// An async generator: a function whose body awaits, ranged over in a task;
+// breaking out runs its cleanup (aclose).
+func ExampleStream() {
+	ticker := func(every time.Duration) aio.Stream[int] {
+		return func(ctx context.Context) iter.Seq2[int, error] {
+			return func(yield func(int, error) bool) {
+				defer fmt.Println("ticker closed")
+				for i := 0; ; i++ {
+					if err := aio.Sleep(ctx, every); err != nil {
+						yield(0, err)
+						return
+					}
+					if !yield(i, nil) {
+						return
+					}
+				}
+			}
+		}
+	}
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		for i, err := range ticker(time.Second)(ctx) {
+			if err != nil {
+				return err
+			}
+			fmt.Println("tick", i)
+			if i == 2 {
+				break
+			}
+		}
+		return nil
+	}, vclock())
+	// Output:
+	// tick 0
+	// tick 1
+	// tick 2
+	// ticker closed
+}
+
+// Two streams merged into one, in the order their elements come.
+func ExampleMerge() {
+	every := func(name string, d time.Duration, n int) aio.Stream[string] {
+		return func(ctx context.Context) iter.Seq2[string, error] {
+			return func(yield func(string, error) bool) {
+				for i := range n {
+					if err := aio.Sleep(ctx, d); err != nil {
+						yield("", err)
+						return
+					}
+					if !yield(fmt.Sprint(name, i), nil) {
+						return
+					}
+				}
+			}
+		}
+	}
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		for v, err := range aio.Merge(ctx, every("fast", 2*time.Second, 3), every("slow", 5*time.Second, 2)) {
+			if err != nil {
+				return err
+			}
+			fmt.Println(v)
+		}
+		return nil
+	}, vclock())
+	// Output:
+	// fast0
+	// fast1
+	// slow0
+	// fast2
+	// slow1
+}
+
+// A loop driven by hand (asyncio's new_event_loop and run_until_complete).
+func ExampleNewLoop() {
+	l := aio.NewLoop(vclock())
+	defer l.Close()
+	l.CallLater(time.Second, func() { fmt.Println("a callback, 1 s in") })
+	t := aio.Spawn(l.Context(), func(ctx context.Context) (string, error) {
+		return "the task's result", aio.Sleep(ctx, 2*time.Second)
+	})
+	if err := l.RunUntilComplete(t); err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println(t.Result())
+	// Output:
+	// a callback, 1 s in
+	// the task's result <nil>
+}
+
+// One loop per core on one port would use RunLoops with
+// aionet.ListenConfig{ReusePort: true}; here each loop reports its index,
+// and the results are gathered in order.
+func ExampleRunLoops() {
+	results := make([]string, 3)
+	err := aio.RunLoops(context.Background(), 3, func(ctx context.Context, loops []*aio.Loop, i int) error {
+		results[i] = fmt.Sprintf("loop %d of %d", i, len(loops))
+		return nil
+	}, aio.WithInterrupt(false))
+	fmt.Println(results, err)
+	// Output:
+	// [loop 0 of 3 loop 1 of 3 loop 2 of 3] <nil>
 }
