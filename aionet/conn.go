@@ -18,7 +18,9 @@ import (
 // Request.Write and ReadResponse. Read and Write suspend the calling task,
 // not the loop; they must be called from a task of the stream's loop (they
 // return aio.ErrNoTask elsewhere) and are cancelled with that task. Deadlines
-// are honoured, and may be set from any goroutine.
+// are honoured, and may be set from any goroutine, as Close may. Goroutines
+// that are not tasks of the loop (net/http's Transport, database drivers)
+// use GoConn instead.
 type Conn struct {
 	s       *Stream
 	rdl     atomic.Int64 // read deadline, Unix ns; 0: none
