@@ -108,3 +108,40 @@ func TestGoConnTLSHandshakeContext(t *testing.T) {
 		t.Errorf("handshake with a stalled peer = %v after %v; want the context's deadline, promptly", err, time.Since(start))
 	}
 }
+
+// BenchmarkGoConnHTTP: a keep-alive GET through net/http's Transport over a
+// GoConn, against the same over Go's own sockets.
+func BenchmarkGoConnHTTP(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	get := func(b *testing.B, tr *http.Transport) {
+		defer tr.CloseIdleConnections()
+		c := &http.Client{Transport: tr}
+		b.ReportAllocs()
+		for b.Loop() {
+			resp, err := c.Get(srv.URL)
+			if err != nil {
+				b.Fatal(err)
+			}
+			io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+		}
+	}
+	b.Run("GoConn", func(b *testing.B) {
+		loops := make(chan *aio.Loop, 1)
+		stop := make(chan struct{})
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			aio.Run(context.Background(), func(ctx context.Context) error {
+				loops <- aio.LoopOf(ctx)
+				aio.Recv(ctx, stop)
+				return nil
+			}, aio.WithInterrupt(false))
+		}()
+		get(b, &http.Transport{DialContext: aionet.GoDialer(<-loops)})
+		close(stop)
+		<-done
+	})
+	b.Run("net", func(b *testing.B) { get(b, &http.Transport{}) })
+}
