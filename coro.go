@@ -2,8 +2,29 @@ package aio
 
 import (
 	"iter"
+	"sync"
 	"time"
+
+	"github.com/aio-go/aio/internal/goid"
 )
+
+// workers maps the goroutine of every live worker to its loop: a worker runs
+// only while its loop has switched to it, so a caller found here runs on that
+// loop, in one of its tasks. Written when a worker starts and ends (rare),
+// read without a lock by InTask.
+var workers sync.Map // uintptr (goid.G) → *Loop
+
+// InTask reports whether the caller runs in a task of l: on the goroutine of
+// one of its workers, which runs only while the loop has switched to it.
+// Loop objects whose methods take no context (aionet.Conn's Read and Write)
+// check it before they touch the loop, and return ErrWrongGoroutine
+// otherwise; any goroutine may call it. Code running in a coroutine that a
+// task pulls with iter.Pull is not on a worker's goroutine, and is not in a
+// task by this measure.
+func (l *Loop) InTask() bool {
+	v, ok := workers.Load(goid.G())
+	return ok && v.(*Loop) == l
+}
 
 // A worker is a coroutine (a goroutine switched to and from directly by the
 // runtime, as iter.Pull does) that runs tasks. The loop binds an idle worker
@@ -60,6 +81,9 @@ func (l *Loop) putWorker(w *worker) {
 func (w *worker) run(yield func(struct{}) bool) {
 	w.yield = yield
 	l := w.loop
+	g := goid.G()
+	workers.Store(g, l)
+	defer workers.Delete(g) // before the goroutine ends and its g may serve another
 	for {
 		if l.traced != nil {
 			l.stepBegins(w.t)

@@ -3,6 +3,7 @@ package aionet
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"os"
@@ -51,6 +52,9 @@ func (c *Conn) SetWriteContext(ctx context.Context) { c.wctx = ctx }
 // task returns the context Read (or Write) waits with: the one given to
 // SetContext, else the calling task's.
 func (c *Conn) task(ctx context.Context) (context.Context, error) {
+	if !c.s.loop.InTask() {
+		return nil, errNotInTask
+	}
 	if ctx != nil {
 		return ctx, nil
 	}
@@ -60,6 +64,10 @@ func (c *Conn) task(ctx context.Context) (context.Context, error) {
 	}
 	return t.Context(), nil
 }
+
+// errNotInTask is what Conn's Read and Write return to a goroutine that is
+// not a task of the stream's loop.
+var errNotInTask = fmt.Errorf("%w: a Conn's Read and Write belong to the tasks of its loop; goroutines use Stream.GoConn", aio.ErrWrongGoroutine)
 
 // Read reads from the connection (net.Conn).
 func (c *Conn) Read(p []byte) (int, error) {
@@ -211,6 +219,9 @@ func (ln *Listener) NetListener() net.Listener { return netListener{ln} }
 type netListener struct{ ln *Listener }
 
 func (n netListener) Accept() (net.Conn, error) {
+	if !n.ln.loop.InTask() {
+		return nil, errNotInTask
+	}
 	t := aio.CurrentTask(n.ln.loop.Context())
 	if t == nil {
 		return nil, aio.ErrNoTask

@@ -145,3 +145,38 @@ func BenchmarkGoConnHTTP(b *testing.B) {
 	})
 	b.Run("net", func(b *testing.B) { get(b, &http.Transport{}) })
 }
+
+// TestConnFromAGoroutine: a Conn (for tasks) handed to net/http's
+// Transport, which reads and writes from goroutines of its own, gets a clear
+// error at every call: 100 requests fail with aio.ErrWrongGoroutine, nothing
+// crashes, and the loop serves on. (It crashed the process with a nil
+// dereference in the task's park, returned ErrNoTask, or froze the loop.)
+func TestConnFromAGoroutine(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer srv.Close()
+	l := runLoop(t)
+	wrong := func(ctx context.Context, network, address string) (net.Conn, error) {
+		s, err := aio.Submit(l, func(ctx context.Context) (*aionet.Stream, error) {
+			return aionet.Dial(ctx, network, address)
+		}).Wait(ctx)
+		if err != nil {
+			return nil, err
+		}
+		return s.Conn(), nil // the task adapter, used from goroutines
+	}
+	tr := &http.Transport{DialContext: wrong, DisableKeepAlives: true}
+	defer tr.CloseIdleConnections()
+	for range 100 {
+		_, err := (&http.Client{Transport: tr}).Get(srv.URL)
+		if !errors.Is(err, aio.ErrWrongGoroutine) {
+			t.Fatalf("GET through a Conn from goroutines = %v; want aio.ErrWrongGoroutine", err)
+		}
+	}
+	// The loop is fine: it still serves.
+	got, err := aio.Submit(l, func(ctx context.Context) (string, error) {
+		return "alive", aio.Sleep(ctx, time.Millisecond)
+	}).Wait(context.Background())
+	if got != "alive" || err != nil {
+		t.Errorf("the loop after: %q %v", got, err)
+	}
+}
