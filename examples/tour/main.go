@@ -80,6 +80,7 @@ func main() {
 	list := flag.Bool("list", false, "list the chapters")
 	flag.StringVar(&pageURL, "url", "", "the page the aiohttp chapter fetches first (default: one served on loopback)")
 	flag.StringVar(&mongoURI, "mongo", "", "the MongoDB the motor chapter uses, mongodb://... (default: an embedded server)")
+	flag.StringVar(&svgPath, "svg", svgPath, "where the timeline chapter writes its picture")
 	flag.Parse()
 	if *list {
 		for _, c := range chapters {
@@ -910,8 +911,10 @@ func chat(ctx context.Context) error {
 
 // ---- Debugging ----
 
-// svgPath is where the timeline chapter writes its picture.
-var svgPath = "timeline.svg"
+// svgPath is where the timeline chapter writes its picture: the temporary
+// folder unless -svg says otherwise, so that the tour leaves nothing in the
+// repository.
+var svgPath = filepath.Join(os.TempDir(), "aio-timeline.svg")
 
 // timeline runs the gather example with a recorder and debug mode, prints
 // the task tree while the factorials run, and draws the timeline.
@@ -957,7 +960,7 @@ func timeline(opts ...aio.Option) error {
 	if err := rec.WriteSVG(f); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "        wrote %s: one row per task, a mark for each step\n", filepath.Base(svgPath))
+	fmt.Fprintf(out, "        wrote the timeline picture (-svg): one row per task, a mark for each step\n")
 	return nil
 }
 

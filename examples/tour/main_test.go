@@ -22,7 +22,7 @@ func TestTour(t *testing.T) {
 	out = &buf
 	blockFor = 20 * time.Millisecond
 	svgPath = filepath.Join(t.TempDir(), "timeline.svg")
-	defer func() { out, blockFor, svgPath = os.Stdout, time.Second, "timeline.svg" }()
+	defer func(p string) { out, blockFor, svgPath = os.Stdout, time.Second, p }(svgPath)
 	if err := tour("", false); err != nil {
 		t.Fatal(err)
 	}
