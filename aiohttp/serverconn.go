@@ -110,8 +110,8 @@ func (c *serverConn) rawRead(ctx context.Context, p []byte) (int, error) {
 	if c.tc == nil {
 		return c.s.Read(ctx, p)
 	}
-	c.nc.SetContext(ctx)
-	defer c.nc.SetContext(nil)
+	c.nc.SetReadContext(ctx)
+	defer c.nc.SetReadContext(nil)
 	return c.tc.Read(p)
 }
 
@@ -134,15 +134,28 @@ func (c *serverConn) flush() error {
 	return err
 }
 
+// writeRaw writes b and waits while the connection's buffer is full, within
+// wdl: the deadline is a timeout scope around the wait, for TLS as for plain
+// connections (aionet.Conn waits with the context it is given).
 func (c *serverConn) writeRaw(b []byte) error {
 	ctx := c.wctx
-	if !c.wdl.IsZero() && !c.wdl.After(c.sv.loop.Now()) {
+	if c.wdl.IsZero() {
+		return c.writeWith(ctx, b)
+	}
+	if !c.wdl.After(c.sv.loop.Now()) {
 		return os.ErrDeadlineExceeded
 	}
+	err := aio.TimeoutAt(ctx, c.wdl, func(ctx context.Context) error { return c.writeWith(ctx, b) })
+	if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+		err = os.ErrDeadlineExceeded // the connection's deadline, not ctx's
+	}
+	return err
+}
+
+func (c *serverConn) writeWith(ctx context.Context, b []byte) error {
 	if c.tc != nil {
-		c.nc.SetContext(ctx)
-		defer c.nc.SetContext(nil)
-		c.nc.SetWriteDeadline(c.wallTime(c.wdl))
+		c.nc.SetWriteContext(ctx)
+		defer c.nc.SetWriteContext(nil)
 		_, err := c.tc.Write(b)
 		return err
 	}
@@ -152,25 +165,7 @@ func (c *serverConn) writeRaw(b []byte) error {
 	if c.s.Transport().WriteBufferSize() <= aionet.DefaultHighWater {
 		return nil
 	}
-	var err error
-	if c.wdl.IsZero() {
-		err = c.s.Drain(ctx)
-	} else {
-		err = aio.TimeoutAt(ctx, c.wdl, c.s.Drain)
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
-			err = os.ErrDeadlineExceeded
-		}
-	}
-	return err
-}
-
-// wallTime turns a loop time into the wall-clock time net.Conn deadlines
-// take (aionet.Conn turns it back).
-func (c *serverConn) wallTime(t time.Time) time.Time {
-	if t.IsZero() {
-		return t
-	}
-	return time.Now().Add(t.Sub(c.sv.loop.Now()))
+	return c.s.Drain(ctx)
 }
 
 // abort closes the connection at once.
@@ -197,15 +192,15 @@ func (c *serverConn) serve(ctx context.Context) error {
 	c.rctx, c.wctx = ctx, ctx
 	defer c.end()
 	if c.tc != nil {
-		c.rdl = c.deadline(firstNonZero(srv.ReadHeaderTimeout, srv.ReadTimeout))
-		c.wdl = c.rdl
-		c.nc.SetContext(ctx)
-		c.nc.SetDeadline(c.wallTime(c.rdl))
-		// Handshake, not HandshakeContext: the reads and writes already wait
-		// with ctx, and HandshakeContext would watch ctx from a goroutine.
-		err := c.tc.Handshake()
-		c.nc.SetDeadline(time.Time{})
-		c.nc.SetContext(nil)
+		// Handshake, not HandshakeContext: the reads and writes wait with
+		// the context given to the Conn, here a timeout scope; HandshakeContext
+		// would watch its context from a goroutine of its own.
+		handshake := func(ctx context.Context) error {
+			c.nc.SetContext(ctx)
+			defer c.nc.SetContext(nil)
+			return c.tc.Handshake()
+		}
+		err := aio.TimeoutAt(ctx, c.deadline(firstNonZero(srv.ReadHeaderTimeout, srv.ReadTimeout)), handshake)
 		if err != nil {
 			return nil // a client that cannot speak TLS: nothing to answer
 		}

@@ -251,3 +251,28 @@ func TestWebSocketEveryReceiverSeesTheEnd(t *testing.T) {
 		return nil
 	})
 }
+
+// TestTLSHandshakeTimeout: a client that opens a TLS connection and says
+// nothing is cut off at ReadHeaderTimeout, on the loop's clock.
+func TestTLSHandshakeTimeout(t *testing.T) {
+	cert := testCert(t)
+	aiotest.Run(t, func(ctx context.Context) error {
+		srv := &aiohttp.Server{ReadHeaderTimeout: 5 * time.Second, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
+			Handler: http.NotFoundHandler()}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		start := aio.LoopOf(ctx).Now()
+		s, err := rawConn(ctx, base, "")
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		if got, _ := readAll(ctx, s); got != "" {
+			t.Errorf("read %q", got)
+		}
+		if took := aio.LoopOf(ctx).Now().Sub(start); took != 5*time.Second {
+			t.Errorf("the silent TLS client was cut after %v; want 5s", took)
+		}
+		return nil
+	})
+}
