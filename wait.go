@@ -107,10 +107,24 @@ func waitFor[W Waitable](ctx context.Context, mode WaitMode, timeout time.Durati
 }
 
 // unique drops the repeats of an awaitable, keeping the first (asyncio's
-// as_completed takes a set).
+// as_completed takes a set). It allocates only when there are repeats.
 func unique[T any](aws []Awaitable[T]) []Awaitable[T] {
+	for i := 1; i < len(aws); i++ {
+		for j := range i {
+			if aws[j].base() == aws[i].base() {
+				return dedupe(aws)
+			}
+		}
+		if i >= 16 { // past a few, a map is cheaper than comparing pairs
+			return dedupe(aws)
+		}
+	}
+	return aws
+}
+
+func dedupe[T any](aws []Awaitable[T]) []Awaitable[T] {
 	seen := make(map[*fut]struct{}, len(aws))
-	out := aws[:0:0]
+	out := make([]Awaitable[T], 0, len(aws))
 	for _, a := range aws {
 		if _, ok := seen[a.base()]; !ok {
 			seen[a.base()] = struct{}{}
