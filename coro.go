@@ -2,17 +2,10 @@ package aio
 
 import (
 	"iter"
-	"sync"
 	"time"
 
 	"github.com/aio-go/aio/internal/goid"
 )
-
-// workers maps the goroutine of every live worker to its loop: a worker runs
-// only while its loop has switched to it, so a caller found here runs on that
-// loop, in one of its tasks. Written when a worker starts and ends (rare),
-// read without a lock by InTask.
-var workers sync.Map // uintptr (goid.G) → *Loop
 
 // InTask reports whether the caller runs in a task of l: on the goroutine of
 // one of its workers, which runs only while the loop has switched to it.
@@ -22,8 +15,7 @@ var workers sync.Map // uintptr (goid.G) → *Loop
 // task pulls with iter.Pull is not on a worker's goroutine, and is not in a
 // task by this measure.
 func (l *Loop) InTask() bool {
-	v, ok := workers.Load(goid.G())
-	return ok && v.(*Loop) == l
+	return l.workerG.Load() == goid.G()
 }
 
 // A worker is a coroutine (a goroutine switched to and from directly by the
@@ -39,7 +31,8 @@ type worker struct {
 	stop  func()
 	yield func(struct{}) bool
 	loop  *Loop
-	t     *task // the task to run, set by the loop before it resumes an idle worker
+	t     *task   // the task to run, set by the loop before it resumes an idle worker
+	g     uintptr // the worker's goroutine (goid.G), set when it starts
 
 	// What a suspended task needs lives here, with its stack, rather than in
 	// every task: tasks that never suspend do not pay for it.
@@ -81,9 +74,8 @@ func (l *Loop) putWorker(w *worker) {
 func (w *worker) run(yield func(struct{}) bool) {
 	w.yield = yield
 	l := w.loop
-	g := goid.G()
-	workers.Store(g, l)
-	defer workers.Delete(g) // before the goroutine ends and its g may serve another
+	w.g = goid.G()
+	l.workerG.Store(w.g)
 	for {
 		if l.traced != nil {
 			l.stepBegins(w.t)
@@ -133,6 +125,7 @@ func (l *Loop) resume(t *task) {
 	w.steps++
 	t.phase = stRunning
 	l.current = t
+	l.workerG.Store(w.g) // 0 for a new worker, which stores its own
 	if l.debug != nil {
 		began, created := time.Now(), l.debug.created[t]
 		w.next()
@@ -143,6 +136,7 @@ func (l *Loop) resume(t *task) {
 	} else {
 		w.next()
 	}
+	l.workerG.Store(0)
 	l.current = nil
 	if w.t == nil { // its tasks are done: the worker is idle
 		l.putWorker(w)

@@ -56,8 +56,9 @@ type Loop struct {
 	shuffle                            *rand.Rand            // WithShuffle: the order of each pass
 	observer                           Observer              // WithObserver
 	id                                 uint64
-	runningNow                         atomic.Bool // running, for other goroutines
-	debugSet                           bool        // WithDebug decided, not AIO_DEBUG
+	runningNow                         atomic.Bool    // running, for other goroutines
+	workerG                            atomic.Uintptr // goroutine of the worker running now (goid.G), or 0; InTask's
+	debugSet                           bool           // WithDebug decided, not AIO_DEBUG
 
 	root     *node                  // the loop's own context, made on demand
 	failures map[*failNote]struct{} // failures nobody has retrieved yet
@@ -492,7 +493,9 @@ func (l *Loop) Close() error {
 		t := l.tasks
 		if t.w != nil {
 			l.current = t
+			l.workerG.Store(t.w.g)
 			t.w.stop()
+			l.workerG.Store(0)
 			l.current = nil
 		}
 		if t.phase != stDone {
