@@ -18,6 +18,45 @@ func (l *Loop) InTask() bool {
 	return l.workerG.Load() == goid.G()
 }
 
+// mayUse reports whether the caller may touch l's state now: it is the task
+// running on l (its worker, or an iterator that task pulls with iter.Pull),
+// or l's goroutine between steps (a callback), or any goroutine while l is
+// not running (its owner, before or after a run). It costs a register read
+// and two atomic loads, and a stack trace for a caller that fails them.
+func (l *Loop) mayUse() bool {
+	g := goid.G()
+	if g == l.workerG.Load() {
+		return true
+	}
+	if lg := l.loopG.Load(); lg == 0 || lg == g {
+		return true
+	}
+	return l.pulledInStep()
+}
+
+// pulledInStep reports whether the caller is a coroutine made by iter.Pull in
+// the task running on l now: that task waits for it to yield, so it may act
+// for the task.
+func (l *Loop) pulledInStep() bool {
+	w := l.workerG.Load()
+	if w == 0 {
+		return false
+	}
+	_, puller := goroutineIDs()
+	return puller != 0 && puller == goid.Num(w)
+}
+
+// misused reports whether the caller may not touch the state of l, the loop
+// an object is bound to (nil when it is bound to none).
+func (l *Loop) misused() bool { return l != nil && !l.mayUse() }
+
+// handOver makes a call that a foreign goroutine made on l's objects on l
+// instead, in order, as CallSoonThreadsafe does: a loop object's methods that
+// take no context (Event.Set, Future.SetResult, Task.Cancel, Unlock…) do so,
+// so that a goroutine-based library's callback can call them safely. On a
+// closed loop there is nothing left to change, and the call is dropped.
+func (l *Loop) handOver(fn func()) { _ = l.CallSoonThreadsafe(fn) }
+
 // A worker is a coroutine (a goroutine switched to and from directly by the
 // runtime, as iter.Pull does) that runs tasks. The loop binds an idle worker
 // to a task when the task first runs and takes it back the moment the task

@@ -1,14 +1,12 @@
 package aio
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"reflect"
 	"runtime"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -39,7 +37,7 @@ func WithDebug(on bool, slow time.Duration) Option {
 			slow = DefaultSlowThreshold
 		}
 		l.debug = &debugState{slow: slow, created: map[*task]string{}, waiting: map[*task]string{},
-			stats: map[*task]*taskStats{}, known: map[uint64]struct{}{}}
+			stats: map[*task]*taskStats{}}
 	}
 }
 
@@ -59,18 +57,11 @@ func (l *Loop) debugFromEnv() {
 func (l *Loop) Debug() bool { return l.debug != nil }
 
 type debugState struct {
-	loopG   uint64              // the goroutine running the loop
-	knownMu sync.Mutex          // known is read by the goroutines being checked
-	known   map[uint64]struct{} // goroutines allowed to use the loop: its coroutines
 	stats   map[*task]*taskStats
 	slow    time.Duration
 	created map[*task]string // where each live task was spawned
 	waiting map[*task]string // where each suspended task waits
 }
-
-// ErrWrongGoroutine is returned, in debug mode, when a loop's API is used
-// from a goroutine that is neither the loop's nor one of its tasks'.
-var ErrWrongGoroutine = errors.New("aio: loop used from a goroutine that is not its own (use CallSoonThreadsafe or Submit)")
 
 // goroutineIDs returns the current goroutine's id and, if it is a
 // coroutine made by iter.Pull, the id of the goroutine that made it, from its
@@ -86,30 +77,6 @@ func goroutineIDs() (id, puller uint64) {
 		}
 	}
 	return id, puller
-}
-
-// onOwnGoroutine reports whether the caller may use the loop: it runs on the
-// loop's goroutine, or on a coroutine the loop made (a task), or on one such
-// a coroutine made (an iterator pulled inside a task). Debug mode only.
-func (l *Loop) onOwnGoroutine() bool {
-	d := l.debug
-	if d == nil || d.loopG == 0 {
-		return true
-	}
-	id, puller := goroutineIDs()
-	if id == d.loopG {
-		return true
-	}
-	d.knownMu.Lock()
-	defer d.knownMu.Unlock()
-	if _, ok := d.known[id]; ok {
-		return true
-	}
-	if _, ok := d.known[puller]; ok || (puller != 0 && puller == d.loopG) {
-		d.known[id] = struct{}{} // a task, or an iterator pulled in one
-		return true
-	}
-	return false
 }
 
 // taskStats is what debug mode measures of a task.

@@ -32,9 +32,15 @@
 //   - Every function that may suspend takes the task's context first and
 //     finds its loop and task through it. Called where no task of a running
 //     loop is running, it returns ErrNoTask; on a closed loop, ErrClosed.
-//   - Objects of a loop (tasks, futures, handles, task groups) belong to the
+//   - Objects of a loop (tasks, futures, handles, locks, queues) belong to the
 //     loop's goroutine: use them from its tasks and callbacks. Other goroutines
-//     hand work in with Loop.CallSoonThreadsafe.
+//     hand work in with Loop.CallSoonThreadsafe or Submit. The loop checks
+//     the caller always: awaiting or spawning from another goroutine returns
+//     ErrWrongGoroutine, and the methods that take no context (SetResult,
+//     Cancel, Set, Unlock, Release, CallSoon…) have their call made on the
+//     loop instead, as CallSoonThreadsafe would (their boolean result then
+//     says only that the loop took the call); reading an object's state
+//     (Done, Len, IsSet) from another goroutine is a data race.
 //   - Never block a task on something the loop does not know about: a mutex
 //     held across an Await, a channel receive, time.Sleep, a blocking system
 //     call. The whole loop waits with it.

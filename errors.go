@@ -33,7 +33,22 @@ var (
 	ErrOtherLoop = errors.New("aio: used from a loop it does not belong to")
 
 	errAwaitSelf = errors.New("aio: a task cannot await itself")
+
+	// ErrWrongGoroutine is returned when a task's context is used to await
+	// from a goroutine that is not running that task while its loop runs (a
+	// goroutine the task started, a ToThread function holding it, a
+	// goroutine-based library's callback). It matches ErrNoTask under
+	// [errors.Is].
+	ErrWrongGoroutine error = wrongGoroutine{}
 )
+
+type wrongGoroutine struct{}
+
+func (wrongGoroutine) Error() string {
+	return "aio: loop used from a goroutine that is not its own (go through Loop.CallSoonThreadsafe or Submit)"
+}
+
+func (wrongGoroutine) Unwrap() error { return ErrNoTask }
 
 // CancelledError is the cause of a cancellation requested with [Task.Cancel]
 // or [Task.CancelWithMessage] (asyncio's CancelledError). It matches

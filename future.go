@@ -257,6 +257,10 @@ func (f *Future[T]) Cancelled() bool { return f.state == futCancelled }
 // SetResult completes the future with v. It reports false, and changes
 // nothing, if the future was already done.
 func (f *Future[T]) SetResult(v T) bool {
+	if f.loop.misused() {
+		f.loop.handOver(func() { f.SetResult(v) })
+		return true
+	}
 	if f.state != futPending {
 		return false
 	}
@@ -270,6 +274,10 @@ func (f *Future[T]) SetResult(v T) bool {
 func (f *Future[T]) SetError(err error) bool {
 	if err == nil {
 		panic("aio: Future.SetError(nil)")
+	}
+	if f.loop.misused() {
+		f.loop.handOver(func() { f.SetError(err) })
+		return true
 	}
 	if f.state != futPending {
 		return false
@@ -285,6 +293,10 @@ func (f *Future[T]) Cancel() bool { return f.CancelWithMessage("") }
 
 // CancelWithMessage cancels the future with a [CancelledError] carrying msg.
 func (f *Future[T]) CancelWithMessage(msg string) bool {
+	if f.loop.misused() {
+		f.loop.handOver(func() { f.CancelWithMessage(msg) })
+		return true
+	}
 	if f.state != futPending {
 		f.markRetrieved()
 		return false

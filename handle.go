@@ -22,6 +22,10 @@ type Handle struct {
 // Cancel cancels the callback: it will not run if it has not run yet.
 // Cancelling twice, or after the callback ran, does nothing.
 func (h *Handle) Cancel() {
+	if h.loop.misused() {
+		h.loop.handOver(h.Cancel)
+		return
+	}
 	if h.cancelled {
 		return
 	}

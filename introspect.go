@@ -86,7 +86,7 @@ func Snapshot(ctx context.Context, timeout time.Duration) []LoopInfo {
 		if cur := LoopOf(ctx); cur == l && l.running {
 			info = l.describe(stacks) // called from a task of this very loop
 		} else {
-			if !l.runningNow.Load() {
+			if l.loopG.Load() == 0 {
 				continue // not running: nobody would answer
 			}
 			ch := make(chan LoopInfo, 1)

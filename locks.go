@@ -20,7 +20,7 @@ import (
 // Awaits is what it is for; a sync.Mutex held across an Await would block the
 // loop.
 type Lock struct {
-	loop    *Loop
+	loop    loopRef
 	locked  bool
 	waiters waitq
 }
@@ -43,7 +43,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 
 // TryLock acquires the lock if it is free and nobody waits for it.
 func (l *Lock) TryLock() bool {
-	if l.locked || l.waiters.n > 0 {
+	if l.loop.misused() || l.locked || l.waiters.n > 0 {
 		return false
 	}
 	l.locked = true
@@ -53,6 +53,10 @@ func (l *Lock) TryLock() bool {
 // Unlock releases the lock and hands it to the first waiter. It panics if
 // the lock is not held.
 func (l *Lock) Unlock() {
+	if l.loop.misused() {
+		l.loop.handOver(l.Unlock)
+		return
+	}
 	if !l.locked {
 		panic("aio: Unlock of an unlocked Lock")
 	}
@@ -66,7 +70,7 @@ func (l *Lock) Locked() bool { return l.locked }
 
 // Event is a flag that tasks can wait for (asyncio.Event).
 type Event struct {
-	loop    *Loop
+	loop    loopRef
 	set     bool
 	waiters waitq
 }
@@ -82,12 +86,22 @@ func (e *Event) Wait(ctx context.Context) error {
 
 // Set sets the event and wakes every task waiting for it.
 func (e *Event) Set() {
+	if e.loop.misused() {
+		e.loop.handOver(e.Set)
+		return
+	}
 	e.set = true
 	e.waiters.wakeAll()
 }
 
 // Clear resets the event: Wait waits again until Set.
-func (e *Event) Clear() { e.set = false }
+func (e *Event) Clear() {
+	if e.loop.misused() {
+		e.loop.handOver(e.Clear)
+		return
+	}
+	e.set = false
+}
 
 // IsSet reports whether the event is set.
 func (e *Event) IsSet() bool { return e.set }
@@ -98,7 +112,7 @@ func (e *Event) IsSet() bool { return e.set }
 type Condition struct {
 	l       *Lock
 	own     Lock
-	loop    *Loop
+	loop    loopRef
 	waiters waitq
 }
 
@@ -166,6 +180,10 @@ func (c *Condition) WaitFor(ctx context.Context, pred func() bool) error {
 // Notify wakes up to n tasks waiting on the condition. It panics if the lock
 // is not held.
 func (c *Condition) Notify(n int) {
+	if c.loop.misused() {
+		c.loop.handOver(func() { c.Notify(n) })
+		return
+	}
 	if !c.lock().locked {
 		panic("aio: Condition.Notify without holding its lock")
 	}
@@ -181,7 +199,7 @@ func (c *Condition) NotifyAll() { c.Notify(c.waiters.n) }
 // (asyncio.Semaphore, and asyncio.BoundedSemaphore when made by
 // NewBoundedSemaphore).
 type Semaphore struct {
-	loop    *Loop
+	loop    loopRef
 	value   int
 	bound   int // the most permits Release may bring back; 0: no bound
 	waiters waitq
@@ -219,6 +237,9 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 
 // TryAcquire takes a permit if one is free and nobody waits.
 func (s *Semaphore) TryAcquire() bool {
+	if s.loop.misused() {
+		return false
+	}
 	if s.value > 0 && s.waiters.n == 0 {
 		s.value--
 		return true
@@ -229,6 +250,10 @@ func (s *Semaphore) TryAcquire() bool {
 // Release gives a permit back, to the first waiter if there is one. A bounded
 // semaphore panics if the count would go above its initial value.
 func (s *Semaphore) Release() {
+	if s.loop.misused() {
+		s.loop.handOver(s.Release)
+		return
+	}
 	if s.waiters.wakeFirst() {
 		return
 	}
@@ -260,7 +285,7 @@ const (
 // Barrier makes a set number of tasks wait until all of them have arrived
 // (asyncio.Barrier). It can be used again once they have all left.
 type Barrier struct {
-	loop    *Loop
+	loop    loopRef
 	parties int
 	count   int
 	state   barrierState
@@ -321,6 +346,10 @@ func (b *Barrier) leave() {
 // Reset puts the barrier back to its empty state; tasks waiting on it get
 // ErrBrokenBarrier.
 func (b *Barrier) Reset() {
+	if b.loop.misused() {
+		b.loop.handOver(b.Reset)
+		return
+	}
 	if b.count > 0 {
 		b.state = barrierResetting
 	} else {
@@ -332,6 +361,10 @@ func (b *Barrier) Reset() {
 // Abort breaks the barrier: waiting tasks and later Waits get
 // ErrBrokenBarrier, until Reset.
 func (b *Barrier) Abort() {
+	if b.loop.misused() {
+		b.loop.handOver(b.Abort)
+		return
+	}
 	b.state = barrierBroken
 	b.waiters.wakeAll()
 }

@@ -1,6 +1,7 @@
 package aio
 
 import (
+	"github.com/aio-go/aio/internal/goid"
 	"context"
 	"errors"
 	"log/slog"
@@ -56,7 +57,7 @@ type Loop struct {
 	shuffle                            *rand.Rand            // WithShuffle: the order of each pass
 	observer                           Observer              // WithObserver
 	id                                 uint64
-	runningNow                         atomic.Bool    // running, for other goroutines
+	loopG                              atomic.Uintptr // the goroutine running the loop (goid.G), or 0 when it is not running
 	workerG                            atomic.Uintptr // goroutine of the worker running now (goid.G), or 0; InTask's
 	debugSet                           bool           // WithDebug decided, not AIO_DEBUG
 
@@ -195,10 +196,11 @@ func (l *Loop) IsClosed() bool { return l.closed }
 // CallSoon schedules fn to run on the loop after the callbacks and tasks that
 // are already ready (asyncio's call_soon).
 func (l *Loop) CallSoon(fn func()) *Handle {
-	if l.debug != nil && !l.onOwnGoroutine() {
-		panic(ErrWrongGoroutine)
-	}
 	h := &Handle{fn: fn, loop: l, index: -1, when: -1}
+	if l.misused() {
+		l.handOver(func() { l.ready.push(readyItem{h: h}) })
+		return h
+	}
 	if !l.closing {
 		l.ready.push(readyItem{h: h})
 	}
@@ -217,10 +219,15 @@ func (l *Loop) CallAt(when time.Time, fn func()) *Handle {
 }
 
 func (l *Loop) callAtNs(ns int64, fn func(), t *task) *Handle {
-	if l.debug != nil && !l.onOwnGoroutine() {
-		panic(ErrWrongGoroutine)
-	}
 	h := &Handle{fn: fn, loop: l, index: -1}
+	if l.misused() {
+		l.handOver(func() {
+			if !h.cancelled {
+				l.schedule(h, ns, t)
+			}
+		})
+		return h
+	}
 	l.schedule(h, ns, t)
 	return h
 }
@@ -285,16 +292,13 @@ func (l *Loop) enterRun() error {
 		return ErrRunning
 	}
 	l.running = true
-	l.runningNow.Store(true)
-	if l.debug != nil {
-		l.debug.loopG, _ = goroutineIDs()
-	}
+	l.loopG.Store(goid.G())
 	return nil
 }
 
 func (l *Loop) leaveRun() {
 	l.running, l.stopping, l.current = false, false, nil
-	l.runningNow.Store(false)
+	l.loopG.Store(0)
 }
 
 // RunForever runs the loop until Stop is called.

@@ -20,7 +20,7 @@ var (
 // the first task that waits on it. Make one with NewQueue, NewLifoQueue or
 // NewPriorityQueue.
 type Queue[T any] struct {
-	loop       *Loop
+	loop       loopRef
 	items      container[T]
 	maxsize    int
 	getters    waitq
@@ -65,6 +65,20 @@ func newQueue[T any](maxsize int, c container[T]) *Queue[T] {
 	return q
 }
 
+// enter binds q to the loop of ctx, and checks that the caller may use it.
+func (q *Queue[T]) enter(ctx context.Context) error {
+	n := nodeOf(ctx)
+	switch {
+	case n == nil:
+		return ErrNoTask
+	case !q.loop.bind(n.loop):
+		return ErrOtherLoop
+	case n.loop.misused():
+		return ErrWrongGoroutine
+	}
+	return nil
+}
+
 // Len returns the number of items in the queue.
 func (q *Queue[T]) Len() int { return q.items.len() }
 
@@ -83,8 +97,8 @@ func (q *Queue[T]) Full() bool { return q.maxsize > 0 && q.items.len() >= q.maxs
 // any other (a ToThread function's, say) Put returns ErrNoTask and v is not
 // in the queue.
 func (q *Queue[T]) Put(ctx context.Context, v T) error {
-	if nodeOf(ctx) == nil {
-		return ErrNoTask
+	if err := q.enter(ctx); err != nil {
+		return err
 	}
 	for q.Full() {
 		if q.shutdown {
@@ -104,6 +118,8 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 // ErrQueueShutDown once the queue is shut down (asyncio's put_nowait).
 func (q *Queue[T]) TryPut(v T) error {
 	switch {
+	case q.loop.misused():
+		return ErrWrongGoroutine
 	case q.shutdown:
 		return ErrQueueShutDown
 	case q.Full():
@@ -121,6 +137,10 @@ func (q *Queue[T]) TryPut(v T) error {
 // once after an immediate shutdown). It returns the cause if ctx is cancelled
 // first; no item is then taken.
 func (q *Queue[T]) Get(ctx context.Context) (T, error) {
+	if err := q.enter(ctx); err != nil {
+		var zero T
+		return zero, err
+	}
 	for q.Empty() {
 		if q.shutdown {
 			var zero T
@@ -140,6 +160,10 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 // TryGet takes an item if there is one: ErrQueueEmpty otherwise, or
 // ErrQueueShutDown if the queue is also shut down (asyncio's get_nowait).
 func (q *Queue[T]) TryGet() (T, error) {
+	if q.loop.misused() {
+		var zero T
+		return zero, ErrWrongGoroutine
+	}
 	if q.Empty() {
 		var zero T
 		if q.shutdown {
@@ -189,6 +213,10 @@ func (q *Queue[T]) All(ctx context.Context) iter.Seq2[T, error] {
 // Join returns once every item put has been marked so. It panics if called
 // more times than items were put.
 func (q *Queue[T]) TaskDone() {
+	if q.loop.misused() {
+		q.loop.handOver(q.TaskDone)
+		return
+	}
 	if q.unfinished <= 0 {
 		panic("aio: Queue.TaskDone called too many times")
 	}
@@ -213,6 +241,10 @@ func (q *Queue[T]) Join(ctx context.Context) error {
 // every waiting Get returns ErrQueueShutDown at once. Tasks waiting in Put or
 // Get are woken to see it.
 func (q *Queue[T]) Shutdown(immediate bool) {
+	if q.loop.misused() {
+		q.loop.handOver(func() { q.Shutdown(immediate) })
+		return
+	}
 	q.shutdown = true
 	if immediate {
 		for !q.Empty() {

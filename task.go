@@ -137,6 +137,10 @@ func (t *Task[T]) Cancel() bool { return t.CancelWithMessage("") }
 // CancelWithMessage is Cancel with a message carried by the CancelledError.
 // Cancelling a task that failed already counts as retrieving its error.
 func (t *Task[T]) CancelWithMessage(msg string) bool {
+	if l := t.node.loop; l.misused() {
+		l.handOver(func() { t.CancelWithMessage(msg) })
+		return true
+	}
 	if t.phase == stDone {
 		t.fut.markRetrieved()
 		return false
@@ -191,7 +195,7 @@ func newTask[T any](fn func(context.Context) (T, error)) *Task[T] {
 
 // start schedules t on l with a context derived from parent.
 func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOption) {
-	if l.debug != nil && !l.onOwnGoroutine() { // before touching the loop
+	if !l.mayUse() { // before touching the loop
 		t.loop = l
 		t.phase = stDone
 		t.complete(ErrWrongGoroutine)
@@ -333,7 +337,7 @@ func enter(ctx context.Context) (*task, *node, error) {
 		return nil, nil, ErrNoTask
 	}
 	l := n.loop
-	if l.debug != nil && !l.onOwnGoroutine() { // before reading the loop's state
+	if !l.mayUse() { // before reading the loop's state
 		return nil, nil, ErrWrongGoroutine
 	}
 	t := l.current

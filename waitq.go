@@ -1,6 +1,9 @@
 package aio
 
-import "context"
+import (
+	"context"
+	"sync/atomic"
+)
 
 // A waitq is a FIFO of tasks waiting for something: the waiters of a lock, a
 // semaphore, an event, a queue. Whoever wakes a waiter grants it and makes
@@ -84,14 +87,12 @@ func (q *waitq) wakeAll() {
 // task woken and then cancelled before it ran returns the cause with granted
 // set: the caller must pass what it was handed (a lock, a permit, a
 // notification) on to the next waiter, so that nothing is lost or leaked.
-func (q *waitq) wait(ctx context.Context, owner **Loop) (granted bool, err error) {
+func (q *waitq) wait(ctx context.Context, owner *loopRef) (granted bool, err error) {
 	t, n, err := enter(ctx)
 	if err != nil {
 		return false, err
 	}
-	if *owner == nil {
-		*owner = t.loop
-	} else if *owner != t.loop {
+	if !owner.bind(t.loop) {
 		return false, ErrOtherLoop
 	}
 	wc := classify(ctx, n)
@@ -116,3 +117,24 @@ func (q *waitq) wait(ctx context.Context, owner **Loop) (granted bool, err error
 	}
 	return granted, wc.cause() // nil if granted and not cancelled since
 }
+
+// A loopRef is the loop a lock, an event or a queue is bound to: the loop of
+// the first task that waits on it. Any goroutine may read it, so that a
+// method called from the wrong one can hand its call over (see misused).
+type loopRef struct{ p atomic.Pointer[Loop] }
+
+// bind binds r to l if it is bound to no loop yet, and reports whether r is
+// bound to l.
+func (r *loopRef) bind(l *Loop) bool {
+	if cur := r.p.Load(); cur != nil {
+		return cur == l
+	}
+	return r.p.CompareAndSwap(nil, l) || r.p.Load() == l
+}
+
+// misused reports whether the caller may not touch the object's state: it is
+// bound to a loop, and the caller is not that loop's (see Loop.mayUse).
+func (r *loopRef) misused() bool { return r.p.Load().misused() }
+
+// handOver makes the call on the object's loop (see Loop.handOver).
+func (r *loopRef) handOver(fn func()) { r.p.Load().handOver(fn) }

@@ -37,3 +37,19 @@ func TestG(t *testing.T) {
 	close(ready)
 	done.Wait()
 }
+
+// TestNum: Num reads the number runtime.Stack prints, for the caller and for
+// another live goroutine.
+func TestNum(t *testing.T) {
+	if got, want := Num(G()), stackNum(); got != want {
+		t.Fatalf("Num(G()) = %d, runtime.Stack says %d", got, want)
+	}
+	gs, want := make(chan uintptr), make(chan uint64)
+	release := make(chan struct{})
+	go func() { gs <- G(); want <- stackNum(); <-release }()
+	g := <-gs
+	if got, w := Num(g), <-want; got != w {
+		t.Fatalf("Num(other) = %d, runtime.Stack says %d", got, w)
+	}
+	close(release)
+}
