@@ -145,9 +145,8 @@ func (f *fut) task() *task {
 func (f *fut) isDone() bool { return f.state != futPending }
 
 // await suspends the current task until f completes or ctx is cancelled. It
-// returns nil once f is done; a completed future wins over a cancellation that
-// arrives at the same time (the next Await sees the cancellation), so that no
-// result is ever lost.
+// returns nil once f is done. A cancellation that arrives after f completed
+// but before the task ran again wins, as in asyncio: the result stays in f.
 func (f *fut) await(ctx context.Context) error {
 	if f.state != futPending {
 		f.markRetrieved()
@@ -180,6 +179,9 @@ func (f *fut) awaitIn(t *task, wc *waitCtx) error {
 		f.unlink(w)
 		if closing {
 			return ErrClosed
+		}
+		if c := wc.cause(); c != nil {
+			return c
 		}
 	}
 	f.markRetrieved()

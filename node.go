@@ -149,6 +149,9 @@ func (n *node) Err() error {
 	case f&flagDeadline != 0:
 		return context.DeadlineExceeded
 	}
+	if n.loop != nil && !n.loop.misused() { // a task that looks has seen it
+		delivered(n.cause)
+	}
 	return context.Canceled
 }
 
@@ -377,13 +380,26 @@ func causeOf(ctx context.Context) error {
 
 // cause returns the cancellation cause of the context, or nil.
 func (w *waitCtx) cause() error {
+	var c error
 	switch w.mode {
 	case waitNode:
-		return w.n.cause
+		c = w.n.cause
 	case waitForeign:
 		if w.ctx.Err() != nil {
-			return context.Cause(w.ctx)
+			c = context.Cause(w.ctx)
 		}
 	}
-	return nil
+	if c != nil {
+		delivered(c)
+	}
+	return c
+}
+
+// delivered notes that an Await returned cause c to its task: a task whose
+// Cancel has been delivered may go on and return a value (it caught the
+// cancellation); one whose Cancel never was ends cancelled (see execute).
+func delivered(c error) {
+	if ce, ok := c.(*CancelledError); ok && !ce.delivered {
+		ce.delivered = true
+	}
 }

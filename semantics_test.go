@@ -257,3 +257,104 @@ func TestWaitFirstCompletedSeesTheNextPass(t *testing.T) { // test_wait_first_co
 		return nil
 	})
 }
+
+// TestCancelDelivered: a true from Cancel means the task ends cancelled
+// unless it sees the cancellation (an Await returns it, or ctx.Err) and goes
+// on; nothing handed to it is lost.
+func TestCancelDelivered(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		// test_cancel_at_end: the task cancels itself and returns.
+		self := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			aio.CurrentTask(ctx).Cancel()
+			return 12, nil
+		})
+		if _, err := self.Await(ctx); !self.Cancelled() || !errors.Is(err, context.Canceled) {
+			t.Errorf("self-cancelled task: cancelled %v, err %v", self.Cancelled(), err)
+		}
+
+		// Woken by its future's result, cancelled before it ran: the
+		// cancellation wins and the result stays in the future.
+		f := aio.NewFuture[string](ctx)
+		var got error
+		waiter := aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+			v, err := f.Await(ctx)
+			got = err
+			return v, nil // returns even when cancelled: it saw it
+		})
+		if err := aio.Yield(ctx); err != nil {
+			return err
+		}
+		f.SetResult("kept")
+		if !waiter.Cancel() {
+			t.Error("Cancel of a woken task returned false")
+		}
+		if _, err := waiter.Await(ctx); err != nil || !errors.Is(got, context.Canceled) {
+			t.Errorf("woken then cancelled: Await gave %v, task ended with %v", got, err)
+		}
+		if v, err := f.Result(); v != "kept" || err != nil {
+			t.Errorf("the future lost its result: %q, %v", v, err)
+		}
+
+		// Woken by a timer, cancelled before it ran, returns without
+		// awaiting again: it ends cancelled.
+		sleeper := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			_ = aio.Sleep(ctx, time.Second)
+			return 1, nil
+		})
+		wake := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			if err := aio.Sleep(ctx, time.Second); err != nil { // the same instant, after sleeper's timer
+				return 0, err
+			}
+			sleeper.Cancel()
+			return 0, nil
+		})
+		if _, err := wake.Await(ctx); err != nil {
+			return err
+		}
+		if v, err := sleeper.Await(ctx); err != nil || v != 1 {
+			// The sleep returned the cause; the task ignored the error it
+			// was handed and returned a value: it saw the cancellation.
+			t.Errorf("sleeper: %d, %v", v, err)
+		}
+
+		// Cancelled after its last Await, unseen: ends cancelled.
+		late := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			aio.CurrentTask(ctx).Cancel()
+			return 2, nil
+		})
+		// Seen through ctx.Err, then the task chose to return a value.
+		seen := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			aio.CurrentTask(ctx).Cancel()
+			if ctx.Err() != nil {
+				return 3, nil
+			}
+			return 0, nil
+		})
+		if _, err := late.Await(ctx); !late.Cancelled() {
+			t.Errorf("late: %v, cancelled %v", err, late.Cancelled())
+		}
+		if v, err := seen.Await(ctx); v != 3 || err != nil || seen.Cancelled() {
+			t.Errorf("seen: %d, %v, cancelled %v", v, err, seen.Cancelled())
+		}
+
+		// A Gather that finished, its task cancelled before it ran: the
+		// Gather returns the cause, the children keep their results.
+		a := aio.Spawn(ctx, func(ctx context.Context) (int, error) { return 4, aio.Yield(ctx) })
+		var gerr error
+		gatherer := aio.Go(ctx, func(ctx context.Context) error {
+			_, gerr = aio.Gather(ctx, a)
+			return nil
+		})
+		for range 2 { // gatherer parks, then a finishes and wakes it
+			if err := aio.Yield(ctx); err != nil {
+				return err
+			}
+		}
+		gatherer.Cancel()
+		_, _ = gatherer.Await(ctx)
+		if v, err := a.Result(); !errors.Is(gerr, context.Canceled) || v != 4 || err != nil {
+			t.Errorf("gather: %v; child %d, %v", gerr, v, err)
+		}
+		return nil
+	})
+}

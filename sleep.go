@@ -48,7 +48,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 			h.Cancel()
 			return ErrClosed
 		}
-		if c := wc.cause(); c != nil && h.index >= 0 {
+		if c := wc.cause(); c != nil { // even if the timer fired: asyncio's sleep raises
 			h.Cancel()
 			return c
 		}

@@ -24,6 +24,7 @@ type task struct {
 	fut                   // the task's future; fut.loop is the task's loop
 	body        taskBody  // the Task itself
 	phase       taskState // where the task is in its life
+	ownCancel   bool      // Cancel cancelled it: node.cause is Cancel's *CancelledError
 	closeAwaits uint16    // Awaits made while the loop is closing
 	id          uint32    // numbers the default name
 	w           *worker   // the coroutine running the task, once it has started
@@ -84,7 +85,8 @@ func (t *Task[T]) Loop() *Loop { return t.loop }
 func (t *Task[T]) Done() bool { return t.fut.state != futPending }
 
 // Cancelled reports whether the task ended by cancellation: its function
-// returned an error that matches context.Canceled.
+// returned an error that matches context.Canceled, or Cancel was never seen
+// by it (see Cancel).
 func (t *Task[T]) Cancelled() bool { return t.fut.state == futCancelled }
 
 // Result returns what the task's function returned; ErrNotDone while it runs.
@@ -128,10 +130,13 @@ func (t *task) Context() context.Context {
 }
 
 // Cancel requests the task's cancellation (asyncio's Task.cancel): its context
-// is cancelled with a [CancelledError] as the cause, and an Await the task is
-// suspended in returns that error at once. The task decides what to do with it;
-// usually it returns it, and the task ends cancelled. A task cancelled before it
-// started never runs. Cancel reports false if the task is already done.
+// is cancelled with a [CancelledError] as the cause, and the Await the task is
+// suspended in returns that error at once, even if what it awaited completed
+// meanwhile (the result stays there). The task decides what to do with it;
+// usually it returns it, and the task ends cancelled. A task that never sees
+// it (no Await returns it, ctx.Err is not read) ends cancelled even if it
+// returns a value. A task cancelled before it started never runs. Cancel
+// reports false if the task is already done.
 func (t *Task[T]) Cancel() bool { return t.CancelWithMessage("") }
 
 // CancelWithMessage is Cancel with a message carried by the CancelledError.
@@ -145,7 +150,8 @@ func (t *Task[T]) CancelWithMessage(msg string) bool {
 		t.fut.markRetrieved()
 		return false
 	}
-	if t.node.loop != nil {
+	if t.node.loop != nil && t.node.cause == nil {
+		t.ownCancel = true
 		t.node.cancel(&CancelledError{Msg: msg})
 	}
 	return true
@@ -285,6 +291,11 @@ func (t *task) execute() {
 		err = c // cancelled before it started: the function never runs
 	} else {
 		err = t.body.run(&t.node)
+		if ce, ok := t.node.cause.(*CancelledError); err == nil && ok && t.ownCancel && !ce.delivered {
+			// Cancel returned true, and no Await told the task: it ends
+			// cancelled, as asyncio's does (its value stays unread).
+			err = ce
+		}
 	}
 	returned = true
 }

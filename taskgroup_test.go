@@ -103,8 +103,13 @@ func TestTaskGroupChildErrorCancelsSiblingsAndBody(t *testing.T) { // test_taskg
 		if num != 0 || !t2Cancel || !bodyCancel || !t2.Cancelled() {
 			t.Errorf("num=%d t2Cancel=%v bodyCancel=%v t2.Cancelled=%v", num, t2Cancel, bodyCancel, t2.Cancelled())
 		}
-		if n := errCount(err, errZeroDivision); n != 3 {
-			t.Errorf("err = %v; want 3 errZeroDivision", err)
+		// The three failers wake in the same pass; the first to run fails
+		// and the group cancels the other two before they run, so that
+		// their cancellation wins over their finished sleeps, as in asyncio
+		// (whose test accepts any non-empty subset: its timers can also
+		// fire in different passes).
+		if n := errCount(err, errZeroDivision); n != 1 {
+			t.Errorf("err = %v; want 1 errZeroDivision", err)
 		}
 		return nil
 	})
