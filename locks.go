@@ -202,6 +202,7 @@ type Semaphore struct {
 	loop    loopRef
 	value   int
 	bound   int // the most permits Release may bring back; 0: no bound
+	handing int // permits handed to woken waiters that have not run yet
 	waiters waitq
 }
 
@@ -224,13 +225,22 @@ func NewBoundedSemaphore(n int) *Semaphore {
 // Acquire takes a permit, waiting in FIFO order if there is none. It returns
 // the cause if ctx is cancelled first; no permit is then taken.
 func (s *Semaphore) Acquire(ctx context.Context) error {
-	if s.value > 0 && s.waiters.n == 0 {
+	if !s.Locked() {
 		s.value--
 		return nil
 	}
 	granted, err := s.waiters.wait(ctx, &s.loop) // Release hands the permit over
-	if granted && err != nil {
-		s.Release() // cancelled before it could use it: pass it on
+	if granted {
+		s.handing--
+		if err != nil {
+			s.value++ // cancelled before it could use it: pass it on
+		}
+	}
+	// Permits released while others waited behind this task (FIFO made
+	// them wait though some were free) go to them now, as asyncio does.
+	for s.value > 0 && s.waiters.wakeFirst() {
+		s.value--
+		s.handing++
 	}
 	return err
 }
@@ -240,7 +250,7 @@ func (s *Semaphore) TryAcquire() bool {
 	if s.loop.misused() {
 		return false
 	}
-	if s.value > 0 && s.waiters.n == 0 {
+	if !s.Locked() {
 		s.value--
 		return true
 	}
@@ -254,17 +264,19 @@ func (s *Semaphore) Release() {
 		s.loop.handOver(s.Release)
 		return
 	}
-	if s.waiters.wakeFirst() {
-		return
-	}
-	if s.bound > 0 && s.value >= s.bound {
+	if s.bound > 0 && s.value+s.handing >= s.bound {
 		panic("aio: BoundedSemaphore released too many times")
+	}
+	if s.waiters.wakeFirst() {
+		s.handing++
+		return
 	}
 	s.value++
 }
 
-// Locked reports whether Acquire would wait.
-func (s *Semaphore) Locked() bool { return s.value == 0 || s.waiters.n > 0 }
+// Locked reports whether Acquire would wait: no permit is free, or tasks
+// wait for one or were handed one and have not run yet (FIFO).
+func (s *Semaphore) Locked() bool { return s.value == 0 || s.waiters.n > 0 || s.handing > 0 }
 
 // Value returns the number of free permits.
 func (s *Semaphore) Value() int { return s.value }

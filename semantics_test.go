@@ -3,6 +3,7 @@ package aio_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -356,5 +357,127 @@ func TestCancelDelivered(t *testing.T) {
 			t.Errorf("gather: %v; child %d, %v", gerr, v, err)
 		}
 		return nil
+	})
+}
+
+// TestSemaphoreFIFO: permits go to waiters in the order they came, ahead of a
+// task that releases and at once acquires again, and the semaphore reads as
+// locked while a released permit is on its way to a woken waiter.
+func TestSemaphoreFIFO(t *testing.T) {
+	tag := func(result *[]int, sem *aio.Semaphore, n int) func(context.Context) error {
+		return func(ctx context.Context) error {
+			if err := sem.Acquire(ctx); err != nil {
+				return err
+			}
+			*result = append(*result, n)
+			return nil
+		}
+	}
+	t.Run("release and reacquire", func(t *testing.T) { // test_acquire_fifo_order_2
+		aiotest.Run(t, func(ctx context.Context) error {
+			sem := aio.NewSemaphore(1)
+			var result []int
+			t1 := aio.Go(ctx, tag(&result, sem, 1))
+			t2 := aio.Go(ctx, func(ctx context.Context) error {
+				if err := sem.Acquire(ctx); err != nil {
+					return err
+				}
+				result = append(result, 2)
+				sem.Release()
+				if err := sem.Acquire(ctx); err != nil {
+					return err
+				}
+				result = append(result, 4)
+				return nil
+			})
+			t3 := aio.Go(ctx, tag(&result, sem, 3))
+			if err := aio.Yield(ctx); err != nil {
+				return err
+			}
+			sem.Release()
+			sem.Release()
+			if _, err := aio.Gather(ctx, t1, t2, t3); err != nil {
+				return err
+			}
+			if fmt.Sprint(result) != "[1 2 3 4]" {
+				t.Errorf("order %v, want [1 2 3 4]", result)
+			}
+			return nil
+		})
+	})
+	t.Run("cancelled waiter", func(t *testing.T) { // test_acquire_fifo_order_3
+		aiotest.Run(t, func(ctx context.Context) error {
+			sem := aio.NewSemaphore(0)
+			var result []int
+			t1 := aio.Go(ctx, tag(&result, sem, 1))
+			t2 := aio.Go(ctx, tag(&result, sem, 2))
+			t3 := aio.Go(ctx, tag(&result, sem, 3))
+			if err := aio.Yield(ctx); err != nil {
+				return err
+			}
+			t1.Cancel()
+			if err := aio.Yield(ctx); err != nil {
+				return err
+			}
+			sem.Release()
+			sem.Release()
+			for _, tk := range []*aio.Task[struct{}]{t1, t2, t3} {
+				_, _ = tk.Await(ctx)
+			}
+			if fmt.Sprint(result) != "[2 3]" {
+				t.Errorf("order %v, want [2 3]", result)
+			}
+			return nil
+		})
+	})
+	t.Run("locked while handed over", func(t *testing.T) { // test_acquire_fifo_order_4
+		aiotest.Run(t, func(ctx context.Context) error {
+			sem := aio.NewSemaphore(0)
+			var result []int
+			var t4 *aio.Task[struct{}]
+			t1 := aio.Go(ctx, func(ctx context.Context) error {
+				if err := sem.Acquire(ctx); err != nil {
+					return err
+				}
+				t4 = aio.Go(ctx, func(context.Context) error { result = append(result, 4); return nil })
+				result = append(result, 1)
+				return nil
+			})
+			t2 := aio.Go(ctx, func(ctx context.Context) error {
+				sem.Release()
+				sem.Release()
+				sem.Release()
+				if !sem.Locked() {
+					t.Error("not locked while the first waiter has not woken")
+				}
+				if err := sem.Acquire(ctx); err != nil {
+					return err
+				}
+				result = append(result, 2)
+				return nil
+			})
+			t3 := aio.Go(ctx, func(ctx context.Context) error {
+				if err := sem.Acquire(ctx); err != nil {
+					return err
+				}
+				if !sem.Locked() {
+					t.Error("c3: not locked")
+				}
+				result = append(result, 3)
+				return nil
+			})
+			for range 2 {
+				if err := aio.Yield(ctx); err != nil {
+					return err
+				}
+			}
+			if _, err := aio.Gather(ctx, t1, t2, t3, t4); err != nil {
+				return err
+			}
+			if fmt.Sprint(result) != "[1 2 3 4]" {
+				t.Errorf("order %v, want [1 2 3 4]", result)
+			}
+			return nil
+		})
 	})
 }
