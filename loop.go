@@ -1,9 +1,9 @@
 package aio
 
 import (
-	"github.com/aio-go/aio/internal/goid"
 	"context"
 	"errors"
+	"github.com/aio-go/aio/internal/goid"
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
@@ -61,9 +61,12 @@ type Loop struct {
 	workerG                            atomic.Uintptr // goroutine of the worker running now (goid.G), or 0; InTask's
 	debugSet                           bool           // WithDebug decided, not AIO_DEBUG
 
-	root     *node                  // the loop's own context, made on demand
-	failures map[*failNote]struct{} // failures nobody has retrieved yet
-	pruneAt  int                    // prune reported failures at this size
+	root         *node                  // the loop's own context, made on demand
+	failures     map[*failNote]struct{} // failures nobody has retrieved yet
+	failGen      uint64                 // failures tracked so far
+	collectedGen uint64                 // failGen when collectFailures last asked
+	collectedAt  time.Time              // and when
+	pruneAt      int                    // prune reported failures at this size
 
 	// Fields shared with other goroutines.
 	mu         sync.Mutex
@@ -433,6 +436,10 @@ func (l *Loop) wait() time.Duration {
 	if len(l.foreign) > 0 && l.checkForeign() {
 		return l.noWait()
 	}
+	var collectIn time.Duration // wake to ask for a collection then, if > 0
+	if l.failGen != l.collectedGen && len(l.failures) > 0 {
+		collectIn = l.collectFailures()
+	}
 	// A virtual clock jumps to the next timer only when no I/O is ready, so
 	// it looks first. A real one need not: the poller looks before it parks
 	// when looking pays.
@@ -468,6 +475,9 @@ func (l *Loop) wait() time.Duration {
 	l.sleeping.Store(true)
 	if l.hasPending.Load() {
 		return l.noWait()
+	}
+	if collectIn > 0 && l.vclock == nil && (timeout < 0 || timeout > collectIn) {
+		timeout = collectIn
 	}
 	return timeout
 }
@@ -639,7 +649,26 @@ func (l *Loop) trackFailure(f *fut) {
 		l.pruneAt = 2*len(l.failures) + 64
 	}
 	l.failures[n] = struct{}{}
+	l.failGen++
 	f.note = n
+}
+
+// collectFailures asks the garbage collector, on a goroutine of its own, to
+// find the failed tasks and futures nobody can retrieve any more, so that
+// they are reported while the loop runs: asyncio reports one when its last
+// reference goes, but Go learns that a value is unreachable only at a
+// collection, which an idle service may not make for minutes. The loop asks
+// when it goes idle with failures tracked since it last asked, unretrieved
+// still, at most once a second; it returns how long to wait before it may
+// ask again, or 0 when it asked.
+func (l *Loop) collectFailures() time.Duration {
+	now := time.Now()
+	if wait := time.Second - now.Sub(l.collectedAt); wait > 0 {
+		return wait
+	}
+	l.collectedGen, l.collectedAt = l.failGen, now
+	go runtime.GC()
+	return 0
 }
 
 func (l *Loop) untrackFailure(f *fut) {

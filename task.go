@@ -201,8 +201,7 @@ func newTask[T any](fn func(context.Context) (T, error)) *Task[T] {
 
 // start schedules t on l with a context derived from parent.
 func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOption) {
-	if !l.mayUse() { // before touching the loop
-		t.loop = l
+	if !l.mayUse() { // before touching the loop, which the task then never knows
 		t.phase = stDone
 		t.complete(ErrWrongGoroutine)
 		return

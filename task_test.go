@@ -253,6 +253,20 @@ func TestUnretrievedFailureReported(t *testing.T) {
 		}
 		runtime.KeepAlive(keep)
 	})
+	t.Run("while the loop runs", func(t *testing.T) {
+		// Nobody collects garbage: the loop asks for a collection when it
+		// goes idle with a failure unretrieved, and reports it then, with
+		// where the task was created (debug mode).
+		rep := newReports()
+		vrun(t, func(ctx context.Context, tr *transcript) error {
+			aio.Go(ctx, failer(0, errMy), aio.WithName("dropped"))
+			_, _, err := aio.Recv(ctx, rep.ch) // the loop idles until the report
+			return err
+		}, aio.WithExceptionHandler(rep.handle), aio.WithDebug(true, time.Hour))
+		if got := rep.all(); len(got) != 1 || got[0].Err != errMy || !strings.Contains(got[0].CreatedAt, "task_test.go") {
+			t.Fatalf("reports = %+v", got)
+		}
+	})
 	t.Run("when collected", func(t *testing.T) {
 		rep := newReports()
 		vrun(t, func(ctx context.Context, tr *transcript) error {
