@@ -1,15 +1,27 @@
 package aio
 
 import (
+	"context"
 	"errors"
 
 	"github.com/aio-go/aio/internal/edge"
 	"github.com/aio-go/aio/internal/poll"
+	"github.com/aio-go/aio/internal/taskctx"
 )
 
 func init() {
 	edge.AddReader = func(l any, fd uintptr, fn func()) error {
 		return l.(*Loop).watch(int(fd), fn, true, true)
+	}
+	taskctx.Current = func(l any) context.Context {
+		t := l.(*Loop).current
+		switch {
+		case t == nil:
+			return nil
+		case t.inner != nil:
+			return t.inner
+		}
+		return &t.node
 	}
 }
 

@@ -28,6 +28,7 @@ type task struct {
 	closeAwaits uint16    // Awaits made while the loop is closing
 	id          uint32    // numbers the default name
 	w           *worker   // the coroutine running the task, once it has started
+	inner       *node     // the innermost timeout scope the task runs in, if any
 	node        node      // the task's context (node.loop is nil if the task never started)
 
 	prevAll, nextAll *task // the loop's list of live tasks

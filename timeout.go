@@ -19,7 +19,7 @@ func Timeout(ctx context.Context, d time.Duration, fn func(ctx context.Context) 
 	if err != nil {
 		return err
 	}
-	return timeoutNs(ctx, n, addSat(t.loop.now(), d), true, fn)
+	return timeoutNs(ctx, t, n, addSat(t.loop.now(), d), true, fn)
 }
 
 // TimeoutAt is Timeout with an instant on the loop's clock (asyncio.timeout_at).
@@ -30,7 +30,7 @@ func TimeoutAt(ctx context.Context, when time.Time, fn func(ctx context.Context)
 	if err != nil {
 		return err
 	}
-	return timeoutNs(ctx, n, int64(when.Sub(t.loop.epoch)), !when.IsZero(), fn)
+	return timeoutNs(ctx, t, n, int64(when.Sub(t.loop.epoch)), !when.IsZero(), fn)
 }
 
 // WaitFor calls fn with a context that times out after d and returns what fn
@@ -50,13 +50,18 @@ func WaitFor[T any](ctx context.Context, d time.Duration, fn func(ctx context.Co
 	return v, err
 }
 
-func timeoutNs(ctx context.Context, n *node, ns int64, has bool, fn func(context.Context) error) error {
+func timeoutNs(ctx context.Context, t *task, n *node, ns int64, has bool, fn func(context.Context) error) error {
 	s := n.loop.newNode(ctx, n, nil)
 	s.scope = scopeTimeout
 	if has {
 		(&TimeoutScope{s}).rescheduleNs(ns)
 	}
-	defer s.finish()
+	outer := t.inner
+	t.inner = s
+	defer func() {
+		t.inner = outer
+		s.finish()
+	}()
 	return fn(s)
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/internal/taskctx"
 )
 
 // Conn adapts a Stream to net.Conn, so that standard library code runs
@@ -18,7 +19,9 @@ import (
 // upgrade of a stream already in use), bufio, encoding/json, net/http's
 // Request.Write and ReadResponse. Read and Write suspend the calling task,
 // not the loop; they must be called from a task of the stream's loop (they
-// return aio.ErrNoTask elsewhere) and are cancelled with that task. Deadlines
+// return aio.ErrWrongGoroutine elsewhere) and are cancelled with that task
+// or by the innermost aio.Timeout it runs in (a timeout around
+// tls.Conn.Handshake bounds it). Deadlines
 // are honoured, and may be set from any goroutine, as Close may. Goroutines
 // that are not tasks of the loop (net/http's Transport, database drivers)
 // use GoConn instead.
@@ -38,8 +41,9 @@ type Conn struct {
 func (s *Stream) Conn() *Conn { return &Conn{s: s} }
 
 // SetContext makes Read and Write wait with ctx, a context of a task of the
-// stream's loop, instead of the calling task's own context: a timeout scope
-// or a cancellation in ctx reaches them too. nil restores the default.
+// stream's loop, instead of the context the calling task runs under (its own,
+// or that of the innermost aio.Timeout it is in): a cancellation in ctx
+// reaches them too. nil restores the default.
 func (c *Conn) SetContext(ctx context.Context) { c.rctx, c.wctx = ctx, ctx }
 
 // SetReadContext is SetContext for Read only: a task reading and another
@@ -58,11 +62,10 @@ func (c *Conn) task(ctx context.Context) (context.Context, error) {
 	if ctx != nil {
 		return ctx, nil
 	}
-	t := aio.CurrentTask(c.s.loop.Context())
-	if t == nil {
+	if ctx = taskctx.Current(c.s.loop); ctx == nil {
 		return nil, aio.ErrNoTask
 	}
-	return t.Context(), nil
+	return ctx, nil
 }
 
 // errNotInTask is what Conn's Read and Write return to a goroutine that is

@@ -1042,3 +1042,33 @@ func TestResetKeepsItsCause(t *testing.T) {
 		return nil
 	})
 }
+
+// TestConnTimeoutScopeBoundsStdlib: standard library code on a Conn inside an
+// aio.Timeout is bounded by it with no call to remember (SetContext): a TLS
+// handshake with a peer that never answers ends at the timeout, on the loop's
+// virtual clock. (It waited until the peer gave up.)
+func TestConnTimeoutScopeBoundsStdlib(t *testing.T) {
+	runGuarded(t, "the handshake ignored the timeout", func(ctx context.Context) error {
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			return aio.Sleep(ctx, time.Hour) // accepts, never answers
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		s, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		start := aio.LoopOf(ctx).Now()
+		err = aio.Timeout(ctx, 300*time.Millisecond, func(ctx context.Context) error {
+			return tls.Client(s.Conn(), &tls.Config{InsecureSkipVerify: true}).Handshake()
+		})
+		if took := aio.LoopOf(ctx).Now().Sub(start); !errors.Is(err, context.DeadlineExceeded) || took != 300*time.Millisecond {
+			t.Errorf("handshake under a 300ms timeout: %v after %v", err, took)
+		}
+		srv.CloseClients()
+		return nil
+	}, aio.WithClock(aio.NewVirtualClock(time.Time{})))
+}
