@@ -1061,12 +1061,18 @@ func TestConnTimeoutScopeBoundsStdlib(t *testing.T) {
 			return err
 		}
 		defer s.Close()
-		start := aio.LoopOf(ctx).Now()
-		err = aio.Timeout(ctx, 300*time.Millisecond, func(ctx context.Context) error {
-			return tls.Client(s.Conn(), &tls.Config{InsecureSkipVerify: true}).Handshake()
-		})
-		if took := aio.LoopOf(ctx).Now().Sub(start); !errors.Is(err, context.DeadlineExceeded) || took != 300*time.Millisecond {
-			t.Errorf("handshake under a 300ms timeout: %v after %v", err, took)
+		for _, withContext := range []bool{false, true} {
+			start := aio.LoopOf(ctx).Now()
+			err = aio.Timeout(ctx, 300*time.Millisecond, func(ctx context.Context) error {
+				tc := tls.Client(s.Conn(), &tls.Config{InsecureSkipVerify: true})
+				if withContext { // crypto/tls closes the Conn from a goroutine of its own
+					return tc.HandshakeContext(ctx)
+				}
+				return tc.Handshake()
+			})
+			if took := aio.LoopOf(ctx).Now().Sub(start); !errors.Is(err, context.DeadlineExceeded) || took != 300*time.Millisecond {
+				t.Errorf("handshake (context %v) under a 300ms timeout: %v after %v", withContext, err, took)
+			}
 		}
 		srv.CloseClients()
 		return nil
