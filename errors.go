@@ -57,8 +57,6 @@ func (wrongGoroutine) Unwrap() error { return ErrNoTask }
 type CancelledError struct {
 	// Msg is the message given to CancelWithMessage, or empty.
 	Msg string
-
-	delivered bool // an Await returned it (see delivered)
 }
 
 func (e *CancelledError) Error() string {

@@ -63,6 +63,7 @@ type Loop struct {
 
 	root         *node                  // the loop's own context, made on demand
 	failures     map[*failNote]struct{} // failures nobody has retrieved yet
+	lastCancel   *CancelledError        // cancelErr's
 	failGen      uint64                 // failures tracked so far
 	collectedGen uint64                 // failGen when collectFailures last asked
 	collectedAt  time.Time              // and when
@@ -619,6 +620,18 @@ func (l *Loop) reportException(ec ExceptionContext) {
 		attrs = append(attrs, "task", ec.Task)
 	}
 	lg.Error(ec.Message, attrs...)
+}
+
+// cancelErr returns a *CancelledError carrying msg: the last one made, if it
+// carries msg too (they are not changed once made), so that a server that
+// cancels a scope per request allocates none.
+func (l *Loop) cancelErr(msg string) *CancelledError {
+	if e := l.lastCancel; e != nil && e.Msg == msg {
+		return e
+	}
+	e := &CancelledError{Msg: msg}
+	l.lastCancel = e
+	return e
 }
 
 // trackFailure remembers a failed future until someone retrieves its error;

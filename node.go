@@ -150,7 +150,7 @@ func (n *node) Err() error {
 		return context.DeadlineExceeded
 	}
 	if n.loop != nil && !n.loop.misused() { // a task that looks has seen it
-		delivered(n.cause)
+		n.loop.delivered()
 	}
 	return context.Canceled
 }
@@ -390,16 +390,17 @@ func (w *waitCtx) cause() error {
 		}
 	}
 	if c != nil {
-		delivered(c)
+		w.n.loop.delivered()
 	}
 	return c
 }
 
-// delivered notes that an Await returned cause c to its task: a task whose
-// Cancel has been delivered may go on and return a value (it caught the
-// cancellation); one whose Cancel never was ends cancelled (see execute).
-func delivered(c error) {
-	if ce, ok := c.(*CancelledError); ok && !ce.delivered {
-		ce.delivered = true
+// delivered notes that an Await of the running task returned a cancellation:
+// a task whose Cancel has been delivered may go on and return a value (it
+// caught the cancellation); one whose Cancel never was ends cancelled (see
+// execute).
+func (l *Loop) delivered() {
+	if t := l.current; t != nil {
+		t.cancel |= cancelSeen
 	}
 }

@@ -23,16 +23,25 @@ const (
 type task struct {
 	fut                   // the task's future; fut.loop is the task's loop
 	body        taskBody  // the Task itself
-	phase       taskState // where the task is in its life
-	ownCancel   bool      // Cancel cancelled it: node.cause is Cancel's *CancelledError
-	closeAwaits uint16    // Awaits made while the loop is closing
 	id          uint32    // numbers the default name
+	closeAwaits uint16    // Awaits made while the loop is closing
+	phase       taskState // where the task is in its life
+	cancel      cancelBits
 	w           *worker   // the coroutine running the task, once it has started
 	inner       *node     // the innermost timeout scope the task runs in, if any
 	node        node      // the task's context (node.loop is nil if the task never started)
 
 	prevAll, nextAll *task // the loop's list of live tasks
 }
+
+// cancelBits follow a Cancel of the task, so that a true from Cancel is
+// kept: a task that never sees it ends cancelled (see execute).
+type cancelBits uint8
+
+const (
+	ownCancel  cancelBits = 1 << iota // Cancel cancelled it: node.cause is Cancel's *CancelledError
+	cancelSeen                        // an Await returned a cancellation to it (since Cancel)
+)
 
 // taskBody is what a *Task[T] gives its task: the function to run.
 type taskBody interface {
@@ -152,8 +161,8 @@ func (t *Task[T]) CancelWithMessage(msg string) bool {
 		return false
 	}
 	if t.node.loop != nil && t.node.cause == nil {
-		t.ownCancel = true
-		t.node.cancel(&CancelledError{Msg: msg})
+		t.cancel = ownCancel
+		t.node.cancel(t.loop.cancelErr(msg))
 	}
 	return true
 }
@@ -291,10 +300,10 @@ func (t *task) execute() {
 		err = c // cancelled before it started: the function never runs
 	} else {
 		err = t.body.run(&t.node)
-		if ce, ok := t.node.cause.(*CancelledError); err == nil && ok && t.ownCancel && !ce.delivered {
+		if err == nil && t.cancel == ownCancel {
 			// Cancel returned true, and no Await told the task: it ends
 			// cancelled, as asyncio's does (its value stays unread).
-			err = ce
+			err = t.node.cause
 		}
 	}
 	returned = true

@@ -54,7 +54,7 @@ func timeoutNs(ctx context.Context, t *task, n *node, ns int64, has bool, fn fun
 	s := n.loop.newNode(ctx, n, nil)
 	s.scope = scopeTimeout
 	if has {
-		(&TimeoutScope{s}).rescheduleNs(ns)
+		(*TimeoutScope)(s).rescheduleNs(ns)
 	}
 	outer := t.inner
 	t.inner = s
@@ -68,13 +68,13 @@ func timeoutNs(ctx context.Context, t *task, n *node, ns int64, has bool, fn fun
 // TimeoutScope is the deadline of a Timeout or TimeoutAt call (asyncio's
 // Timeout object). Get it with TimeoutOf from inside fn. Its methods belong to
 // the loop's goroutine.
-type TimeoutScope struct{ n *node }
+type TimeoutScope node
 
 // TimeoutOf returns the innermost timeout scope around ctx, or nil.
 func TimeoutOf(ctx context.Context) *TimeoutScope {
 	for n := nodeOf(ctx); n != nil; n = n.parent {
 		if n.scope == scopeTimeout {
-			return &TimeoutScope{n}
+			return (*TimeoutScope)(n)
 		}
 	}
 	return nil
@@ -82,14 +82,15 @@ func TimeoutOf(ctx context.Context) *TimeoutScope {
 
 // When returns the deadline on the loop's clock, and false if there is none.
 func (s *TimeoutScope) When() (time.Time, bool) {
+	n := (*node)(s)
 	ns := int64(noDeadline)
-	if s.n.ext != nil {
-		ns = s.n.ext.deadline.Load()
+	if n.ext != nil {
+		ns = n.ext.deadline.Load()
 	}
 	if ns == noDeadline {
 		return time.Time{}, false
 	}
-	return s.n.loop.timeAt(ns), true
+	return n.loop.timeAt(ns), true
 }
 
 // Reschedule moves the deadline to when; the zero time removes it. It reports
@@ -98,7 +99,7 @@ func (s *TimeoutScope) Reschedule(when time.Time) bool {
 	if when.IsZero() {
 		return s.rescheduleNs(noDeadline)
 	}
-	return s.rescheduleNs(int64(when.Sub(s.n.loop.epoch)))
+	return s.rescheduleNs(int64(when.Sub((*node)(s).loop.epoch)))
 }
 
 // Cancel cancels the scope now (Trio's CancelScope.cancel): its context and
@@ -109,7 +110,7 @@ func (s *TimeoutScope) Reschedule(when time.Time) bool {
 // scope that only this ends early: the loop's own context.WithCancel, with no
 // goroutine behind it.
 func (s *TimeoutScope) Cancel(msg string) bool {
-	n := s.n
+	n := (*node)(s)
 	if n.cause != nil || n.done {
 		return false
 	}
@@ -117,17 +118,17 @@ func (s *TimeoutScope) Cancel(msg string) bool {
 		x.timer.Cancel()
 		x.timer = nil
 	}
-	n.cancel(&CancelledError{Msg: msg})
+	n.cancel(n.loop.cancelErr(msg))
 	return true
 }
 
 // Expired reports whether the scope's deadline has passed while it was active.
 // A scope cancelled by an outer cancellation before its deadline has not
 // expired.
-func (s *TimeoutScope) Expired() bool { return s.n.expired }
+func (s *TimeoutScope) Expired() bool { return (*node)(s).expired }
 
 func (s *TimeoutScope) rescheduleNs(ns int64) bool {
-	n := s.n
+	n := (*node)(s)
 	if n.cause != nil || n.done {
 		return false
 	}

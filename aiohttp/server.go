@@ -92,6 +92,36 @@ type serving struct {
 	dateSec  int64 // the second dateText is of
 	dateText string
 	readers  []*bufio.Reader // read buffers idle connections gave back
+	resps    []*response     // responses of bodiless requests, for reuse
+}
+
+// newResponse returns the response to req. A bodiless request (most are)
+// gets one from the pool: the handler may not use it once ServeHTTP has
+// returned (net/http's rule), and the req.Body of the request it served,
+// which points into it, was empty like every request's it serves, so a
+// handler that keeps a request reads nobody else's body.
+func (sv *serving) newResponse(c *serverConn, req *http.Request) *response {
+	var w *response
+	pooled := req.Body == http.NoBody
+	if n := len(sv.resps); pooled && n > 0 {
+		w = sv.resps[n-1]
+		sv.resps = sv.resps[:n-1]
+		h := w.handlerHeader
+		clear(h)
+		*w = response{handlerHeader: h}
+	} else {
+		w = &response{handlerHeader: make(http.Header)}
+	}
+	w.c, w.req, w.contentLength, w.buf, w.pooled = c, req, -1, c.body[:0], pooled
+	return w
+}
+
+// putResponse gives the response of a bodiless request back once its
+// handler has returned.
+func (sv *serving) putResponse(w *response) {
+	if len(sv.resps) < 64 && len(w.handlerHeader) < 32 {
+		sv.resps = append(sv.resps, w)
+	}
 }
 
 // getReader returns a read buffer for r, from the pool if it has one.

@@ -229,7 +229,11 @@ func (c *serverConn) serve(ctx context.Context) error {
 			c.replyError(err)
 			return nil
 		}
-		if !c.handle(ctx, w) {
+		more := c.handle(ctx, w)
+		if w.pooled && !c.hijacked {
+			c.sv.putResponse(w)
+		}
+		if !more {
 			return nil
 		}
 	}
@@ -383,7 +387,7 @@ func (c *serverConn) readRequest() (*response, error) {
 		st := c.tc.ConnectionState()
 		req.TLS = &st
 	}
-	w := &response{c: c, req: req, handlerHeader: make(http.Header), contentLength: -1, buf: c.body[:0]}
+	w := c.sv.newResponse(c, req)
 	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && hasToken(req.Header.Get("Connection"), "keep-alive")
 	w.wantsClose = req.Close
 	if srv.DisableKeepAlives {

@@ -53,6 +53,7 @@ type response struct {
 	wants10KeepAlive, wantsClose    bool
 	closeAfterReply                 bool
 	fullDuplex                      bool
+	pooled                          bool // made for a bodiless request: reused after it
 
 	bodyStore requestBody // body points here: one allocation fewer
 	extra     [10]string  // sendHeader's scratch space
