@@ -41,13 +41,20 @@ func parseSimpleRequest(buf []byte, limit int) (req *http.Request, n int, ok boo
 	default:
 		return nil, 0, false
 	}
-	u, err := url.ParseRequestURI(target)
-	if err != nil {
-		return nil, 0, false
+	sr := new(simpleRequest)
+	if !sr.setURL(target) {
+		u, err := url.ParseRequestURI(target)
+		if err != nil {
+			return nil, 0, false
+		}
+		sr.url = *u
 	}
 	lines := strings.Count(rest, "\r\n")
 	header := make(http.Header, lines)
-	values := make([]string, lines)
+	values := sr.values[:]
+	if lines > len(values) {
+		values = make([]string, lines)
+	}
 	host, hosts := "", 0
 	for i := 0; rest != ""; i++ {
 		line, rest, _ = strings.Cut(rest, "\r\n")
@@ -81,9 +88,10 @@ func parseSimpleRequest(buf []byte, limit int) (req *http.Request, n int, ok boo
 	if hosts > 1 {
 		return nil, 0, false
 	}
-	req = &http.Request{
+	req = &sr.req
+	*req = http.Request{
 		Method:     method,
-		URL:        u,
+		URL:        &sr.url,
 		Proto:      proto,
 		ProtoMajor: 1,
 		ProtoMinor: minor,
@@ -103,6 +111,45 @@ func parseSimpleRequest(buf []byte, limit int) (req *http.Request, n int, ok boo
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
+
+// simpleRequest is what parseSimpleRequest allocates, in one piece: the
+// request, its URL and the values of a short header.
+type simpleRequest struct {
+	req    http.Request
+	url    url.URL
+	values [4]string
+}
+
+// setURL sets the URL of an origin-form target whose path has only bytes
+// that url.URL keeps as they are (so Path is the target's path and RawPath
+// is empty), as url.ParseRequestURI would; it reports false, setting
+// nothing, for any other target.
+func (sr *simpleRequest) setURL(target string) bool {
+	path, query, hasQuery := strings.Cut(target, "?")
+	for i := 0; i < len(path); i++ {
+		if !plainPathByte[path[i]] {
+			return false
+		}
+	}
+	sr.url = url.URL{Path: path, RawQuery: query, ForceQuery: hasQuery && query == ""}
+	return true
+}
+
+// plainPathByte: the bytes url.URL does not escape in a path (RFC 3986's
+// unreserved and sub-delims, ':', '@', '/'), less those ParseRequestURI
+// treats otherwise.
+var plainPathByte = func() (t [256]bool) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
+	}
+	for _, c := range "-_.~$&+,/:;=@" {
+		t[c] = true
+	}
+	return t
+}()
 
 // validTarget reports whether a request target has only the bytes a URI may
 // have: no controls, no spaces, nothing above ASCII.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"net/http"
+	"net/url"
 	"reflect"
 	"testing"
 )
@@ -21,6 +22,12 @@ func FuzzSimpleRequest(f *testing.F) {
 		"GET //x HTTP/1.1\r\nuser-agent:  wrk \t\r\nACCEPT: */*\r\n\r\n",
 		"GET / HTTP/1.1\r\nX_Y: z\r\n\r\n",
 		"OPTIONS * HTTP/1.1\r\n\r\n",
+		"GET /a/b;c=d@e:f?x=1&y HTTP/1.1\r\nHost: h\r\n\r\n",
+		"GET /?  HTTP/1.1\r\n\r\n",
+		"GET /p? HTTP/1.1\r\n\r\n",
+		"GET /%41b!*'() HTTP/1.1\r\n\r\n",
+		"GET /%41 HTTP/1.1\r\n\r\n",
+		"GET /a!b HTTP/1.1\r\n\r\n",
 		"GET / HTTP/1.1\r\nPragma: no-cache\r\n\r\n",
 	} {
 		f.Add([]byte(seed))
@@ -39,20 +46,21 @@ func FuzzSimpleRequest(f *testing.F) {
 			t.Fatalf("%q: the fast path took %d bytes, net/http %d", raw, n, used)
 		}
 		type view struct {
-			Method, RequestURI, URL, Proto, Host string
-			Major, Minor                         int
-			Header                               http.Header
-			ContentLength                        int64
-			Close                                bool
-			TE                                   []string
-			Body                                 bool
+			Method, RequestURI, Proto, Host string
+			URL                             url.URL
+			Major, Minor                    int
+			Header                          http.Header
+			ContentLength                   int64
+			Close                           bool
+			TE                              []string
+			Body                            bool
 		}
 		see := func(r *http.Request) view {
 			h := r.Header
 			if len(h) == 0 {
 				h = nil
 			}
-			return view{r.Method, r.RequestURI, r.URL.String(), r.Proto, r.Host, r.ProtoMajor, r.ProtoMinor,
+			return view{r.Method, r.RequestURI, r.Proto, r.Host, *r.URL, r.ProtoMajor, r.ProtoMinor,
 				h, r.ContentLength, r.Close, r.TransferEncoding, r.Body == http.NoBody}
 		}
 		if a, b := see(fast), see(std); !reflect.DeepEqual(a, b) {
