@@ -298,7 +298,7 @@ func (n *node) cancel(cause error) {
 		return
 	}
 	flags := uint32(flagCancelled)
-	if errors.Is(cause, context.DeadlineExceeded) {
+	if _, plain := cause.(*CancelledError); !plain && errors.Is(cause, context.DeadlineExceeded) {
 		flags |= flagDeadline
 	}
 	n.cause = cause

@@ -62,7 +62,7 @@ func parseSimpleRequest(buf []byte, limit int) (req *http.Request, n int, ok boo
 		if !found || !httpguts.ValidHeaderFieldName(name) {
 			return nil, 0, false // also a folded line: it starts with a space
 		}
-		value = strings.Trim(value, " \t")
+		value = trimOWS(value)
 		if !httpguts.ValidHeaderFieldValue(value) {
 			return nil, 0, false
 		}
@@ -111,6 +111,18 @@ func parseSimpleRequest(buf []byte, limit int) (req *http.Request, n int, ok boo
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
+
+// trimOWS trims the spaces and tabs around a header value (strings.Trim
+// with a cutset, without building one).
+func trimOWS(s string) string {
+	for len(s) > 0 && (s[0] == ' ' || s[0] == '\t') {
+		s = s[1:]
+	}
+	for len(s) > 0 && (s[len(s)-1] == ' ' || s[len(s)-1] == '\t') {
+		s = s[:len(s)-1]
+	}
+	return s
+}
 
 // simpleRequest is what parseSimpleRequest allocates, in one piece: the
 // request, its URL and the values of a short header.
