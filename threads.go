@@ -24,7 +24,10 @@ type threadPool struct {
 	wg      sync.WaitGroup
 }
 
-type threadJob struct{ cancel context.CancelCauseFunc }
+type threadJob struct {
+	cancel context.CancelCauseFunc
+	pooled bool // counts against the pool's limit (ToThread's; not ToGoroutine's)
+}
 
 func (p *threadPool) limit() int {
 	if p.max == 0 {
@@ -41,6 +44,20 @@ func (p *threadPool) limit() int {
 // the loop closes. A panic in fn becomes a *PanicError. A virtual clock does
 // not move while fn runs.
 func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
+	return offload(ctx, fn, true)
+}
+
+// ToGoroutine runs fn on a goroutine of its own, outside the loop's pool, and
+// suspends the current task until fn returns, as ToThread does in every
+// other way. It is for calls into goroutine-based libraries that bound their
+// own concurrency (a database driver's connection pool, net/http's
+// Transport): as many run at once as tasks call it, and the library decides
+// how many proceed, where ToThread's pool would hold all but a few back.
+func ToGoroutine[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
+	return offload(ctx, fn, false)
+}
+
+func offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error), pooled bool) (T, error) {
 	var zero T
 	t, _, err := enter(ctx)
 	if err != nil {
@@ -49,7 +66,7 @@ func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error
 	l := t.loop
 	f := &Future[T]{fut: fut{loop: l}}
 	jctx, cancel := context.WithCancelCause(offLoop{context.WithoutCancel(ctx)})
-	job := &threadJob{cancel: cancel}
+	job := &threadJob{cancel: cancel, pooled: pooled}
 	l.runThread(job, func() {
 		v, err := callRecovered(jctx, fn)
 		cancel(nil)
@@ -105,6 +122,11 @@ func (l *Loop) runThread(job *threadJob, run func()) {
 	}
 	p.cancels[job] = struct{}{}
 	l.inflight.Add(1)
+	if !job.pooled {
+		p.wg.Add(1)
+		go run()
+		return
+	}
 	if p.running < p.limit() {
 		p.running++
 		p.wg.Add(1)
@@ -119,6 +141,9 @@ func (l *Loop) threadDone(job *threadJob) {
 	p := &l.threads
 	delete(p.cancels, job)
 	l.inflight.Add(-1)
+	if !job.pooled {
+		return
+	}
 	p.running--
 	if len(p.queue) > 0 && !l.closing {
 		run := p.queue[0]

@@ -330,3 +330,48 @@ func TestRecvCancelledDoesNotJumpTime(t *testing.T) {
 		return nil
 	})
 }
+
+// TestToGoroutine: functions sent with ToGoroutine all run at once, whatever
+// the pool's limit (they wait for one another here), and cancellation
+// reaches them as ToThread's.
+func TestToGoroutine(t *testing.T) {
+	const n = 7
+	err, _, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		var started sync.WaitGroup
+		started.Add(n)
+		all := make(chan struct{})
+		go func() { started.Wait(); close(all) }()
+		ts := make([]aio.Awaitable[int], n)
+		for i := range ts {
+			ts[i] = aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+				return aio.ToGoroutine(ctx, func(context.Context) (int, error) {
+					started.Done()
+					select {
+					case <-all:
+						return i, nil
+					case <-time.After(10 * time.Second):
+						return 0, errors.New("the others never started")
+					}
+				})
+			})
+		}
+		if _, err := aio.Gather(ctx, ts...); err != nil {
+			return err
+		}
+		tk := aio.Spawn(ctx, func(ctx context.Context) (error, error) {
+			return aio.ToGoroutine(ctx, func(ctx context.Context) (error, error) {
+				<-ctx.Done()
+				return context.Cause(ctx), nil
+			})
+		})
+		aio.Yield(ctx)
+		tk.Cancel()
+		if _, err := tk.Await(ctx); !errors.Is(err, context.Canceled) {
+			t.Errorf("cancelled ToGoroutine = %v", err)
+		}
+		return nil
+	}, aio.WithThreads(2))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
