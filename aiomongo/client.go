@@ -33,7 +33,7 @@ func (c *Client) Ping(ctx context.Context) error {
 
 // ListDatabaseNames returns the names of the databases that match filter.
 func (c *Client) ListDatabaseNames(ctx context.Context, filter any) ([]string, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) ([]string, error) { return c.c.ListDatabaseNames(ctx, filter) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) ([]string, error) { return c.c.ListDatabaseNames(ctx, filter) })
 }
 
 // Disconnect closes the client's connections and stops its monitoring.
@@ -59,13 +59,13 @@ func (d *Database) Collection(name string) *Collection {
 
 // RunCommand runs a database command and returns the server's reply.
 func (d *Database) RunCommand(ctx context.Context, cmd any) (bson.Raw, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (bson.Raw, error) { return d.db.RunCommand(ctx, cmd).Raw() })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (bson.Raw, error) { return d.db.RunCommand(ctx, cmd).Raw() })
 }
 
 // ListCollectionNames returns the names of the collections that match
 // filter.
 func (d *Database) ListCollectionNames(ctx context.Context, filter any) ([]string, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) ([]string, error) { return d.db.ListCollectionNames(ctx, filter) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) ([]string, error) { return d.db.ListCollectionNames(ctx, filter) })
 }
 
 // Drop drops the database.
@@ -74,8 +74,8 @@ func (d *Database) Drop(ctx context.Context) error { return run(ctx, d.db.Drop) 
 // Driver returns the driver's database.
 func (d *Database) Driver() *mongo.Database { return d.db }
 
-// run runs fn on the loop's thread pool.
+// run runs fn on a goroutine of its own (aio.ToGoroutine).
 func run(ctx context.Context, fn func(context.Context) error) error {
-	_, err := aio.ToThread(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
+	_, err := aio.ToGoroutine(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, fn(ctx) })
 	return err
 }

@@ -16,12 +16,12 @@ type Collection struct{ c *mongo.Collection }
 
 // InsertOne inserts doc and returns its _id in the result.
 func (c *Collection) InsertOne(ctx context.Context, doc any, opts ...options.Lister[options.InsertOneOptions]) (*mongo.InsertOneResult, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.InsertOneResult, error) { return c.c.InsertOne(ctx, doc, opts...) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.InsertOneResult, error) { return c.c.InsertOne(ctx, doc, opts...) })
 }
 
 // InsertMany inserts docs, a slice.
 func (c *Collection) InsertMany(ctx context.Context, docs any, opts ...options.Lister[options.InsertManyOptions]) (*mongo.InsertManyResult, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.InsertManyResult, error) { return c.c.InsertMany(ctx, docs, opts...) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.InsertManyResult, error) { return c.c.InsertMany(ctx, docs, opts...) })
 }
 
 // FindOne decodes into v the first document that matches filter. It
@@ -64,54 +64,54 @@ func (c *Collection) Distinct(ctx context.Context, field string, filter, v any, 
 
 // BulkWrite sends many inserts, updates and deletes in one command.
 func (c *Collection) BulkWrite(ctx context.Context, models []mongo.WriteModel, opts ...options.Lister[options.BulkWriteOptions]) (*mongo.BulkWriteResult, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.BulkWriteResult, error) { return c.c.BulkWrite(ctx, models, opts...) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.BulkWriteResult, error) { return c.c.BulkWrite(ctx, models, opts...) })
 }
 
 // EstimatedDocumentCount returns the collection's document count from its
 // metadata, without a scan.
 func (c *Collection) EstimatedDocumentCount(ctx context.Context, opts ...options.Lister[options.EstimatedDocumentCountOptions]) (int64, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (int64, error) { return c.c.EstimatedDocumentCount(ctx, opts...) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (int64, error) { return c.c.EstimatedDocumentCount(ctx, opts...) })
 }
 
 // UpdateOne applies update to the first document that matches filter.
 func (c *Collection) UpdateOne(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateOneOptions]) (*mongo.UpdateResult, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
 		return c.c.UpdateOne(ctx, filter, update, opts...)
 	})
 }
 
 // UpdateMany applies update to every document that matches filter.
 func (c *Collection) UpdateMany(ctx context.Context, filter, update any, opts ...options.Lister[options.UpdateManyOptions]) (*mongo.UpdateResult, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
 		return c.c.UpdateMany(ctx, filter, update, opts...)
 	})
 }
 
 // ReplaceOne replaces the first document that matches filter.
 func (c *Collection) ReplaceOne(ctx context.Context, filter, replacement any, opts ...options.Lister[options.ReplaceOptions]) (*mongo.UpdateResult, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.UpdateResult, error) {
 		return c.c.ReplaceOne(ctx, filter, replacement, opts...)
 	})
 }
 
 // DeleteOne deletes the first document that matches filter.
 func (c *Collection) DeleteOne(ctx context.Context, filter any, opts ...options.Lister[options.DeleteOneOptions]) (*mongo.DeleteResult, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.DeleteResult, error) { return c.c.DeleteOne(ctx, filter, opts...) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.DeleteResult, error) { return c.c.DeleteOne(ctx, filter, opts...) })
 }
 
 // DeleteMany deletes every document that matches filter.
 func (c *Collection) DeleteMany(ctx context.Context, filter any, opts ...options.Lister[options.DeleteManyOptions]) (*mongo.DeleteResult, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (*mongo.DeleteResult, error) { return c.c.DeleteMany(ctx, filter, opts...) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.DeleteResult, error) { return c.c.DeleteMany(ctx, filter, opts...) })
 }
 
 // CountDocuments counts the documents that match filter.
 func (c *Collection) CountDocuments(ctx context.Context, filter any, opts ...options.Lister[options.CountOptions]) (int64, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (int64, error) { return c.c.CountDocuments(ctx, filter, opts...) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (int64, error) { return c.c.CountDocuments(ctx, filter, opts...) })
 }
 
 // CreateIndex creates an index and returns its name.
 func (c *Collection) CreateIndex(ctx context.Context, model mongo.IndexModel, opts ...options.Lister[options.CreateIndexesOptions]) (string, error) {
-	return aio.ToThread(ctx, func(ctx context.Context) (string, error) { return c.c.Indexes().CreateOne(ctx, model, opts...) })
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (string, error) { return c.c.Indexes().CreateOne(ctx, model, opts...) })
 }
 
 // Drop drops the collection.

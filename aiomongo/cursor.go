@@ -14,12 +14,12 @@ import (
 // Cursor reads the results of a query (Motor's AsyncIOMotorCursor): range
 // over Docs (async for), or take them All (to_list). The documents of the
 // batch in hand are read on the loop; fetching the next batch goes to a
-// thread. A cursor belongs to one task at a time.
+// goroutine. A cursor belongs to one task at a time.
 type Cursor struct {
 	open func(context.Context) (*mongo.Cursor, error)
 
-	// mu is held by whatever uses cur: a thread fetching a batch, or the
-	// loop reading the batch in hand. A thread whose await was cancelled
+	// mu is held by whatever uses cur: a goroutine fetching a batch, or the
+	// loop reading the batch in hand. A goroutine whose await was cancelled
 	// keeps it until the driver returns.
 	mu  sync.Mutex
 	cur *mongo.Cursor
@@ -28,12 +28,12 @@ type Cursor struct {
 
 var errCursorDone = errors.New("aiomongo: cursor was read to its end or closed")
 
-// start opens the query on a thread, once.
+// start opens the query on a goroutine, once.
 func (c *Cursor) start(ctx context.Context) error {
 	if c.cur != nil || c.err != nil {
 		return c.err
 	}
-	cur, err := aio.ToThread(ctx, func(ctx context.Context) (*mongo.Cursor, error) {
+	cur, err := aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.Cursor, error) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		return c.open(ctx)
@@ -47,7 +47,7 @@ func (c *Cursor) start(ctx context.Context) error {
 }
 
 // next moves to the next document: on the loop while the batch in hand
-// lasts, on a thread to fetch the next one.
+// lasts, on a goroutine to fetch the next one.
 func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 	if c.mu.TryLock() {
 		if c.cur.RemainingBatchLength() > 0 && c.cur.Next(ctx) {
@@ -57,7 +57,7 @@ func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 		}
 		c.mu.Unlock()
 	}
-	return aio.ToThread(ctx, func(ctx context.Context) (bson.Raw, error) {
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (bson.Raw, error) {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		if c.cur.Next(ctx) {
@@ -107,7 +107,7 @@ func (c *Cursor) All(ctx context.Context, results any) error {
 }
 
 // Close closes the cursor, telling the server if it holds more results.
-// It waits for a fetch still running on a thread for an await that was
+// It waits for a fetch still running on a goroutine for an await that was
 // cancelled.
 func (c *Cursor) Close(ctx context.Context) error {
 	if c.cur == nil {

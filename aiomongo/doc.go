@@ -1,9 +1,16 @@
 // Package aiomongo is a MongoDB client for tasks (Motor's
-// AsyncIOMotorClient). It runs the official Go driver's operations on the
-// loop's thread pool (aio.ToThread), as Motor runs PyMongo's on threads: a
-// task waiting for the database frees the loop for the others, and the
-// driver keeps its own connection pool, server monitoring, retries, sessions
-// and BSON handling (go.mongodb.org/mongo-driver/v2), none of it rewritten.
+// AsyncIOMotorClient). It runs each of the official Go driver's operations on
+// a goroutine of its own (aio.ToGoroutine) and suspends the calling task
+// until it reports: a task waiting for the database frees the loop for the
+// others, and the driver keeps its own connection pool, server monitoring,
+// retries, sessions and BSON handling (go.mongodb.org/mongo-driver/v2), none
+// of it rewritten. As many operations are in flight as the driver's pool
+// lets through (maxPoolSize, 100 by default): Motor ran PyMongo on a thread
+// pool, and a pool of loop threads (aio.ToThread, min(32, GOMAXPROCS+4))
+// would hold a server's requests back behind a handful of them. A goroutine
+// per operation costs a few kilobytes and a microsecond; the driver's own
+// dialer over aio's sockets would save that but put the driver's blocking
+// protocol code on the loop, and its monitoring goroutines would still run.
 //
 //	client, err := aiomongo.NewClient("mongodb://localhost:27017")
 //	coll := client.Database("test_database").Collection("test_collection")
@@ -15,10 +22,10 @@
 // Every method that talks to the server takes a context and may be called
 // from any task; cancelling the task cancels the driver's operation too (it
 // is given a context cancelled with the await). A cursor walks the batch it
-// holds on the loop itself and goes to a thread only to fetch the next one.
+// holds on the loop itself and goes to a goroutine only to fetch the next one.
 // What this package does not wrap is one call away: Driver returns the
 // driver's own client, database or collection, whose methods a task runs
-// with aio.ToThread.
+// with aio.ToGoroutine.
 //
 // Package embedded starts a MongoDB-compatible server in the process, for
 // demos and tests. This module holds the heavy dependencies so that users of
