@@ -2,8 +2,11 @@ package aiomongo
 
 import (
 	"context"
+	"iter"
+	"sync"
 
 	"github.com/aio-go/aio"
+	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -121,3 +124,65 @@ func (c *Collection) Drop(ctx context.Context) error {
 
 // Driver returns the driver's collection.
 func (c *Collection) Driver() *mongo.Collection { return c.c }
+
+// ListIndexes returns the specifications of the collection's indexes.
+func (c *Collection) ListIndexes(ctx context.Context, opts ...options.Lister[options.ListIndexesOptions]) ([]mongo.IndexSpecification, error) {
+	return aio.ToGoroutine(ctx, func(ctx context.Context) ([]mongo.IndexSpecification, error) {
+		return c.c.Indexes().ListSpecifications(ctx, opts...)
+	})
+}
+
+// CreateIndexes creates several indexes in one command and returns their
+// names.
+func (c *Collection) CreateIndexes(ctx context.Context, models []mongo.IndexModel, opts ...options.Lister[options.CreateIndexesOptions]) ([]string, error) {
+	return aio.ToGoroutine(ctx, func(ctx context.Context) ([]string, error) { return c.c.Indexes().CreateMany(ctx, models, opts...) })
+}
+
+// DropIndex drops the index of that name.
+func (c *Collection) DropIndex(ctx context.Context, name string, opts ...options.Lister[options.DropIndexesOptions]) error {
+	return run(ctx, func(ctx context.Context) error { return c.c.Indexes().DropOne(ctx, name, opts...) })
+}
+
+// Watch returns the changes to the collection as they happen (Motor's
+// watch), each a change event document valid until the next. The
+// iteration waits for the next change for as long as the task lets it (a
+// timeout or a cancellation ends it with the cause), ends at the first error,
+// which it yields, and closes the stream when the loop is broken out of.
+// A server without change streams (a standalone mongod, FerretDB) answers
+// the first step with its error.
+func (c *Collection) Watch(ctx context.Context, pipeline any, opts ...options.Lister[options.ChangeStreamOptions]) iter.Seq2[bson.Raw, error] {
+	return func(yield func(bson.Raw, error) bool) {
+		cs, err := aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.ChangeStream, error) {
+			return c.c.Watch(ctx, pipeline, opts...)
+		})
+		if err != nil {
+			yield(nil, err)
+			return
+		}
+		// mu is held by whatever uses cs: a goroutine waiting for the next
+		// change (one whose await was cancelled holds it until Next
+		// returns), or the one closing it.
+		var mu sync.Mutex
+		defer run(context.WithoutCancel(ctx), func(ctx context.Context) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return cs.Close(ctx)
+		})
+		for {
+			doc, err := aio.ToGoroutine(ctx, func(ctx context.Context) (bson.Raw, error) {
+				mu.Lock()
+				defer mu.Unlock()
+				if cs.Next(ctx) {
+					return cs.Current, nil
+				}
+				if err := cs.Err(); err != nil {
+					return nil, err
+				}
+				return nil, ctx.Err()
+			})
+			if !yield(doc, err) || err != nil {
+				return
+			}
+		}
+	}
+}

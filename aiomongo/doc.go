@@ -27,6 +27,12 @@
 // driver's own client, database or collection, whose methods a task runs
 // with aio.ToGoroutine.
 //
+// Sessions and transactions (Client.StartSession, Session.WithTransaction)
+// run the transaction's callback in the calling task, so it may await other
+// aio code; change streams (Collection.Watch) are an iter.Seq2; GridFS files
+// (Database.GridFSBucket) are written and read through an io.Writer and an
+// io.Reader that suspend the task.
+//
 // Package embedded starts a MongoDB-compatible server in the process, for
 // demos and tests. This module holds the heavy dependencies so that users of
 // aio's core never download them.

@@ -1,0 +1,225 @@
+package aiomongo_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/aiomongo"
+	"github.com/aio-go/aio/aiotest"
+	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
+)
+
+// runClient is run, with the client too.
+func runClient(t *testing.T, body func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error) {
+	t.Helper()
+	defer aiotest.CheckLeaks(t)()
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		client, err := aiomongo.NewClient(uri)
+		if err != nil {
+			return err
+		}
+		defer client.Disconnect(context.WithoutCancel(ctx))
+		db := client.Database(strings.ReplaceAll(t.Name(), "/", "_"))
+		defer db.Drop(context.WithoutCancel(ctx))
+		return body(ctx, client, db)
+	}, aio.WithInterrupt(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestTransactionCallbackIsATask: the callback of WithTransaction runs in
+// the calling task, awaits aio.Sleep and another collection, and its
+// operations carry the session's transaction. FerretDB has no transactions:
+// its refusal of the first operation in one comes back as the error.
+func TestTransactionCallbackIsATask(t *testing.T) {
+	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
+		sess, err := client.StartSession(ctx)
+		if err != nil {
+			return err
+		}
+		defer sess.End(context.WithoutCancel(ctx))
+		other := db.Collection("other")
+		if _, err := other.InsertOne(ctx, bson.M{"n": 1}); err != nil {
+			return err
+		}
+		calls := 0
+		err = sess.WithTransaction(ctx, func(ctx context.Context) error {
+			calls++
+			if aio.CurrentTask(ctx) == nil {
+				t.Error("the callback does not run in a task")
+			}
+			if err := aio.Sleep(ctx, time.Millisecond); err != nil {
+				return err
+			}
+			if mongo.SessionFromContext(ctx) == nil {
+				t.Error("the callback's context carries no session")
+			}
+			_, err := db.Collection("orders").InsertOne(ctx, bson.M{"item": "book"})
+			return err
+		})
+		if calls != 1 || err == nil || !strings.Contains(err.Error(), "startTransaction") {
+			t.Errorf("WithTransaction on FerretDB: %d calls, %v; want its refusal of startTransaction", calls, err)
+		}
+		// An error of the callback aborts and comes back as is.
+		errMine := errors.New("changed my mind")
+		if err := sess.WithTransaction(ctx, func(ctx context.Context) error { return errMine }); err != errMine {
+			t.Errorf("callback's error: %v", err)
+		}
+		return nil
+	})
+}
+
+// TestWatchClearError: FerretDB has no change streams; Watch yields its
+// error at the first step and ends.
+func TestWatchClearError(t *testing.T) {
+	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
+		n := 0
+		for doc, err := range db.Collection("c").Watch(ctx, mongo.Pipeline{}) {
+			n++
+			if doc != nil || err == nil || !strings.Contains(err.Error(), "changeStream") {
+				t.Errorf("Watch: %v, %v", doc, err)
+			}
+		}
+		if n != 1 {
+			t.Errorf("Watch yielded %d times; want 1", n)
+		}
+		return nil
+	})
+}
+
+// TestIndexesAndFindOptions: indexes are created, listed and dropped; find
+// takes the driver's options (sort, projection, skip, limit, batch size).
+func TestIndexesAndFindOptions(t *testing.T) {
+	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
+		coll := db.Collection("c")
+		docs := make([]any, 10)
+		for i := range docs {
+			docs[i] = bson.M{"n": i, "sq": i * i, "tag": "x"}
+		}
+		if _, err := coll.InsertMany(ctx, docs); err != nil {
+			return err
+		}
+		names, err := coll.CreateIndexes(ctx, []mongo.IndexModel{{Keys: bson.D{{Key: "n", Value: 1}}}, {Keys: bson.D{{Key: "sq", Value: -1}}}})
+		if err != nil || len(names) != 2 {
+			return errors.Join(err, errors.New("CreateIndexes"))
+		}
+		specs, err := coll.ListIndexes(ctx)
+		if err != nil {
+			return err
+		}
+		if len(specs) != 3 { // _id's and ours
+			t.Errorf("indexes %v", specs)
+		}
+		if err := coll.DropIndex(ctx, names[0]); err != nil {
+			return err
+		}
+		if specs, _ := coll.ListIndexes(ctx); len(specs) != 2 {
+			t.Errorf("after DropIndex: %v", specs)
+		}
+		opts := options.Find().SetSort(bson.D{{Key: "n", Value: -1}}).SetProjection(bson.M{"_id": 0, "n": 1}).
+			SetSkip(1).SetLimit(3).SetBatchSize(2)
+		var got []bson.M
+		if err := coll.Find(ctx, bson.M{}, opts).All(ctx, &got); err != nil {
+			return err
+		}
+		if len(got) != 3 || got[0]["n"] != int32(8) || got[2]["n"] != int32(6) || got[0]["sq"] != nil {
+			t.Errorf("find with options: %v", got)
+		}
+		return nil
+	})
+}
+
+// TestGridFSRoundTrip: 10 MiB up and down through streams that suspend the
+// task, while another task keeps running on the loop.
+func TestGridFSRoundTrip(t *testing.T) {
+	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
+		data := make([]byte, 10<<20)
+		rand.NewChaCha8([32]byte{1}).Read(data)
+		bucket := db.GridFSBucket()
+		ticks := 0
+		ticker := aio.Go(ctx, func(ctx context.Context) error {
+			for {
+				if err := aio.Sleep(ctx, time.Millisecond); err != nil {
+					return nil
+				}
+				ticks++
+			}
+		})
+		up, err := bucket.OpenUploadStream(ctx, "blob.bin")
+		if err != nil {
+			return err
+		}
+		if _, err := io.Copy(up, bytes.NewReader(data)); err != nil {
+			up.Abort()
+			return err
+		}
+		if err := up.Close(); err != nil {
+			return err
+		}
+		down, err := bucket.OpenDownloadStream(ctx, up.FileID())
+		if err != nil {
+			return err
+		}
+		got, err := io.ReadAll(down)
+		down.Close()
+		ticker.Cancel()
+		if err != nil {
+			return err
+		}
+		if !bytes.Equal(got, data) {
+			t.Errorf("downloaded %d bytes, not the %d uploaded", len(got), len(data))
+		}
+		if ticks == 0 {
+			t.Error("the loop did not run another task meanwhile")
+		}
+		if err := bucket.Delete(ctx, up.FileID()); err != nil {
+			return err
+		}
+		if _, err := bucket.OpenDownloadStream(ctx, up.FileID()); !errors.Is(err, mongo.ErrFileNotFound) {
+			t.Errorf("after Delete: %v", err)
+		}
+		return nil
+	})
+}
+
+// TestCancelMidCursor: a task cancelled while its cursor fetches a batch
+// stops at once; the cursor is closed and nothing is left running (run's
+// leak check).
+func TestCancelMidCursor(t *testing.T) {
+	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
+		coll := db.Collection("c")
+		docs := make([]any, 50)
+		for i := range docs {
+			docs[i] = bson.M{"n": i}
+		}
+		if _, err := coll.InsertMany(ctx, docs); err != nil {
+			return err
+		}
+		read := 0
+		reader := aio.Go(ctx, func(ctx context.Context) error {
+			for _, err := range coll.Find(ctx, bson.M{}, options.Find().SetBatchSize(5)).Docs(ctx) {
+				if err != nil {
+					return err
+				}
+				if read++; read == 7 {
+					aio.CurrentTask(ctx).Cancel() // the next fetch is cancelled
+				}
+			}
+			return nil
+		})
+		if _, err := reader.Await(ctx); !errors.Is(err, context.Canceled) || read > 10 {
+			t.Errorf("cancelled reader: %v after %d documents", err, read)
+		}
+		return nil
+	})
+}
