@@ -83,4 +83,3 @@ func TestDebugFromEnvironment(t *testing.T) {
 		t.Error("WithDebug(false) did not win over AIO_DEBUG")
 	}
 }
-

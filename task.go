@@ -27,9 +27,9 @@ type task struct {
 	closeAwaits uint16    // Awaits made while the loop is closing
 	phase       taskState // where the task is in its life
 	cancel      cancelBits
-	w           *worker   // the coroutine running the task, once it has started
-	inner       *node     // the innermost timeout scope the task runs in, if any
-	node        node      // the task's context (node.loop is nil if the task never started)
+	w           *worker // the coroutine running the task, once it has started
+	inner       *node   // the innermost timeout scope the task runs in, if any
+	node        node    // the task's context (node.loop is nil if the task never started)
 
 	prevAll, nextAll *task // the loop's list of live tasks
 }

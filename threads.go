@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"time"
 )
 
 // WithThreads sets how many functions ToThread runs at once on the loop's
@@ -21,7 +22,48 @@ type threadPool struct {
 	running int
 	queue   []func()
 	cancels map[*threadJob]struct{}
-	wg      sync.WaitGroup
+
+	// The goroutines that run the functions, ToThread's and ToGoroutine's:
+	// one waits for the next function a while after it ran one, so that a
+	// stream of calls reuses a few goroutines whose stacks have grown to what
+	// the functions need, rather than starting (and growing) one per call.
+	work chan func() // to an idle goroutine; unbuffered
+	quit chan struct{}
+	wg   sync.WaitGroup
+}
+
+// goroutineIdle is how long a goroutine of the pool waits for another
+// function before it ends.
+const goroutineIdle = 10 * time.Second
+
+// start runs fn on an idle goroutine of the pool, or a new one.
+func (p *threadPool) start(fn func()) {
+	if p.work == nil {
+		p.work, p.quit = make(chan func()), make(chan struct{})
+	}
+	select {
+	case p.work <- fn:
+	default:
+		p.wg.Add(1)
+		go p.goroutine(fn)
+	}
+}
+
+func (p *threadPool) goroutine(fn func()) {
+	defer p.wg.Done()
+	idle := time.NewTimer(goroutineIdle)
+	defer idle.Stop()
+	for {
+		fn()
+		idle.Reset(goroutineIdle)
+		select {
+		case fn = <-p.work:
+		case <-idle.C:
+			return
+		case <-p.quit:
+			return
+		}
+	}
 }
 
 type threadJob struct {
@@ -78,7 +120,6 @@ func offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 				f.markRetrieved() // the task, or nobody, reads it
 			}
 		})
-		l.threads.wg.Done()
 		_ = delivered // a closed loop drops the result: nobody waits for it
 	})
 	v, err := f.Await(ctx)
@@ -123,14 +164,12 @@ func (l *Loop) runThread(job *threadJob, run func()) {
 	p.cancels[job] = struct{}{}
 	l.inflight.Add(1)
 	if !job.pooled {
-		p.wg.Add(1)
-		go run()
+		p.start(run)
 		return
 	}
 	if p.running < p.limit() {
 		p.running++
-		p.wg.Add(1)
-		go run()
+		p.start(run)
 		return
 	}
 	p.queue = append(p.queue, run)
@@ -150,8 +189,7 @@ func (l *Loop) threadDone(job *threadJob) {
 		p.queue[0] = nil
 		p.queue = p.queue[1:]
 		p.running++
-		p.wg.Add(1)
-		go run()
+		p.start(run)
 	}
 }
 
@@ -165,5 +203,8 @@ func (l *Loop) closeThreads() {
 		job.cancel(ErrClosed)
 	}
 	p.queue = nil
+	if p.quit != nil {
+		close(p.quit)
+	}
 	p.wg.Wait()
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"iter"
 	"sync"
+	"sync/atomic"
 
 	"github.com/aio-go/aio"
 	"go.mongodb.org/mongo-driver/v2/bson"
@@ -18,12 +19,27 @@ import (
 type Cursor struct {
 	open func(context.Context) (*mongo.Cursor, error)
 
-	// mu is held by whatever uses cur: a goroutine fetching a batch, or the
-	// loop reading the batch in hand. A goroutine whose await was cancelled
-	// keeps it until the driver returns.
-	mu  sync.Mutex
-	cur *mongo.Cursor
-	err error
+	// mu is held by the goroutines that use cur (fetching a batch, closing);
+	// one whose await was cancelled keeps it until the driver returns.
+	// fetching counts them: at 0, the loop reads the batch in hand, whose
+	// documents left are left (counted once per batch: the driver's count
+	// walks the batch).
+	mu       sync.Mutex
+	fetching atomic.Int32
+	left     int
+	cur      *mongo.Cursor
+	err      error
+}
+
+// cursorOp runs fn on a goroutine holding mu, counted in fetching.
+func cursorOp[T any](ctx context.Context, c *Cursor, fn func(ctx context.Context) (T, error)) (T, error) {
+	c.fetching.Add(1)
+	return aio.ToGoroutine(ctx, func(ctx context.Context) (T, error) {
+		c.mu.Lock()
+		defer c.fetching.Add(-1)
+		defer c.mu.Unlock()
+		return fn(ctx)
+	})
 }
 
 var errCursorDone = errors.New("aiomongo: cursor was read to its end or closed")
@@ -33,10 +49,12 @@ func (c *Cursor) start(ctx context.Context) error {
 	if c.cur != nil || c.err != nil {
 		return c.err
 	}
-	cur, err := aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.Cursor, error) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.open(ctx)
+	cur, err := cursorOp(ctx, c, func(ctx context.Context) (*mongo.Cursor, error) {
+		cur, err := c.open(ctx)
+		if err == nil {
+			c.left = cur.RemainingBatchLength()
+		}
+		return cur, err
 	})
 	if err != nil {
 		c.err = err
@@ -49,18 +67,21 @@ func (c *Cursor) start(ctx context.Context) error {
 // next moves to the next document: on the loop while the batch in hand
 // lasts, on a goroutine to fetch the next one.
 func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
-	if c.mu.TryLock() {
-		if c.cur.RemainingBatchLength() > 0 && c.cur.Next(ctx) {
-			doc := c.cur.Current
-			c.mu.Unlock()
-			return doc, nil
+	if c.fetching.Load() == 0 {
+		if c.left > 0 && c.cur.Next(ctx) {
+			c.left--
+			return c.cur.Current, nil
 		}
-		c.mu.Unlock()
+		if c.left == 0 && c.cur.ID() == 0 { // the last batch is read: the server has no more
+			if err := c.cur.Err(); err != nil {
+				return nil, err
+			}
+			return nil, errCursorDone
+		}
 	}
-	return aio.ToGoroutine(ctx, func(ctx context.Context) (bson.Raw, error) {
-		c.mu.Lock()
-		defer c.mu.Unlock()
+	return cursorOp(ctx, c, func(ctx context.Context) (bson.Raw, error) {
 		if c.cur.Next(ctx) {
+			c.left = c.cur.RemainingBatchLength()
 			return c.cur.Current, nil
 		}
 		if err := c.cur.Err(); err != nil {
@@ -99,11 +120,8 @@ func (c *Cursor) All(ctx context.Context, results any) error {
 	if err := c.start(ctx); err != nil {
 		return err
 	}
-	return run(ctx, func(ctx context.Context) error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
-		return c.cur.All(ctx, results)
-	})
+	_, err := cursorOp(ctx, c, func(ctx context.Context) (struct{}, error) { return struct{}{}, c.cur.All(ctx, results) })
+	return err
 }
 
 // Close closes the cursor, telling the server if it holds more results.
@@ -116,9 +134,9 @@ func (c *Cursor) Close(ctx context.Context) error {
 		}
 		return nil
 	}
-	return run(ctx, func(ctx context.Context) error {
-		c.mu.Lock()
-		defer c.mu.Unlock()
+	if c.fetching.Load() == 0 && c.cur.ID() == 0 { // exhausted: closing it tells the server nothing
 		return c.cur.Close(ctx)
-	})
+	}
+	_, err := cursorOp(ctx, c, func(ctx context.Context) (struct{}, error) { return struct{}{}, c.cur.Close(ctx) })
+	return err
 }

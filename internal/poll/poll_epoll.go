@@ -42,6 +42,15 @@ type epoll struct {
 	stopped bool
 	serving func(uintptr) bool
 	looks   lookRecord
+
+	// A loop that watches no descriptor parks on a channel instead (see
+	// parkOnChannel): woken there, it costs no system call, where the
+	// eventfd costs three (the waker's write, the loop's epoll_wait and its
+	// read). chanMode says which way the loop parks now, for Wake.
+	chanMode  atomic.Bool
+	wakeCh    chan struct{} // buffered: one wake-up
+	chanWait  time.Duration // the park serveStep asked Serve for; 0: none
+	chanTimer *time.Timer
 }
 
 // lookRecord decides whether Serve looks for events before it parks. Under
@@ -89,7 +98,8 @@ func New() (Poller, error) {
 		unix.Close(fd)
 		return nil, err
 	}
-	p := &epoll{fd: fd, wakeFd: wfd, events: make([]unix.EpollEvent, 128), interest: make(map[int]uint32)}
+	p := &epoll{fd: fd, wakeFd: wfd, events: make([]unix.EpollEvent, 128), interest: make(map[int]uint32),
+		wakeCh: make(chan struct{}, 1)}
 	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(wfd)}
 	if err := unix.EpollCtl(fd, unix.EPOLL_CTL_ADD, wfd, &ev); err != nil {
 		unix.Close(fd)
@@ -198,6 +208,9 @@ func (p *epoll) Serve(r Runner) error {
 		switch {
 		case p.stopped:
 			return nil
+		case p.chanWait != 0:
+			p.parkOnChannel(p.chanWait)
+			p.chanWait = 0
 		case os.IsTimeout(err):
 			// The runtime checks an expired deadline before it calls
 			// serveStep: clear it, or the next read would end at once.
@@ -215,7 +228,9 @@ func (p *epoll) Serve(r Runner) error {
 // readable or the deadline passes).
 func (p *epoll) serveStep(uintptr) bool {
 	r := p.runner
-	p.pollAndDispatch(r)
+	if len(p.interest) > 0 { // else only the eventfd could be ready: see parkOnChannel
+		p.pollAndDispatch(r)
+	}
 	for {
 		wait := r.Pass()
 		switch wait {
@@ -235,9 +250,46 @@ func (p *epoll) serveStep(uintptr) bool {
 				continue
 			}
 		}
+		if len(p.interest) == 0 {
+			p.chanWait = wait // Serve parks on the channel
+			return true
+		}
 		p.setDeadline(wait)
 		return false
 	}
+}
+
+// parkOnChannel parks until Wake or the timeout (none when negative), for a
+// loop that watches no descriptor. chanMode and woken make a Dekker pair
+// with Wake: Wake sets woken then reads chanMode, this sets chanMode then
+// reads woken, so that one of the two sees the other, and a wake-up sent
+// the eventfd's way before the switch is not waited for here.
+func (p *epoll) parkOnChannel(timeout time.Duration) {
+	p.chanMode.Store(true)
+	if !p.woken.Load() {
+		if timeout < 0 {
+			<-p.wakeCh
+		} else {
+			if p.chanTimer == nil {
+				p.chanTimer = time.NewTimer(timeout)
+			} else {
+				p.chanTimer.Reset(timeout)
+			}
+			select {
+			case <-p.wakeCh:
+				p.chanTimer.Stop()
+			case <-p.chanTimer.C:
+			}
+		}
+	}
+	p.chanMode.Store(false)
+	select { // a token sent while the park was skipped
+	case <-p.wakeCh:
+	default:
+	}
+	// The wake-up is consumed: the next pass sees what it announced. (One
+	// that went to the eventfd leaves it readable: the next poll drains it.)
+	p.woken.Store(false)
 }
 
 // setDeadline gives the epoll descriptor the read deadline of a park with
@@ -279,6 +331,13 @@ func (p *epoll) poll() (int, error) {
 func (p *epoll) Wake() error {
 	if !p.woken.CompareAndSwap(false, true) {
 		return nil // a wake-up is already pending
+	}
+	if p.chanMode.Load() {
+		select {
+		case p.wakeCh <- struct{}{}:
+		default:
+		}
+		return nil
 	}
 	one := [8]byte{1}
 	_, err := unix.Write(p.wakeFd, one[:])
