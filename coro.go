@@ -100,8 +100,16 @@ func (l *Loop) putWorker(w *worker) {
 	if len(l.idle) < maxIdleWorkers {
 		l.idle = append(l.idle, w)
 	} else {
-		w.stop()
+		l.stopWorker(w)
 	}
+}
+
+// stopWorker ends w's goroutine.
+func (l *Loop) stopWorker(w *worker) {
+	if l.workerG.Load() == w.g {
+		l.workerG.Store(0)
+	}
+	w.stop()
 }
 
 // run is the coroutine's body: run the bound task, hand back, repeat. A false
@@ -126,6 +134,7 @@ func (w *worker) run(yield func(struct{}) bool) {
 			w.t, t.w, w.steps = t, w, 1
 			t.phase = stRunning
 			l.current = t
+			l.stepTask.Store(t)
 			continue
 		}
 		if !yield(struct{}{}) {
@@ -164,7 +173,12 @@ func (l *Loop) resume(t *task) {
 	w.steps++
 	t.phase = stRunning
 	l.current = t
-	l.workerG.Store(w.g) // 0 for a new worker, which stores its own
+	if w.g != 0 && l.workerG.Load() != w.g { // a new worker stores its own
+		l.workerG.Store(w.g)
+	}
+	if l.stepTask.Load() != t { // the watchdog tells steps apart by it and the pass
+		l.stepTask.Store(t)
+	}
 	if l.debug != nil {
 		began, created := time.Now(), l.debug.created[t]
 		w.next()
@@ -175,7 +189,9 @@ func (l *Loop) resume(t *task) {
 	} else {
 		w.next()
 	}
-	l.workerG.Store(0)
+	// workerG stays: only that worker, suspended now, could match it, and
+	// it is cleared before a worker's goroutine ends (its g may serve
+	// another goroutine then).
 	l.current = nil
 	if w.t == nil { // its tasks are done: the worker is idle
 		l.putWorker(w)

@@ -40,9 +40,12 @@ type LoopInfo struct {
 	ID    uint64
 	Debug bool
 	// Blocked says the loop did not answer within the Snapshot's timeout:
-	// a task holds it without awaiting. Tasks is then empty.
-	Blocked bool
-	Tasks   []*TaskInfo // the roots: tasks not spawned from another live task
+	// a task holds it without awaiting. Tasks is then empty, and BlockedBy
+	// and BlockedStack say which task ("a callback" if none) and where.
+	Blocked      bool
+	BlockedBy    string      `json:",omitempty"`
+	BlockedStack string      `json:",omitempty"`
+	Tasks        []*TaskInfo // the roots: tasks not spawned from another live task
 }
 
 var (
@@ -96,7 +99,8 @@ func Snapshot(ctx context.Context, timeout time.Duration) []LoopInfo {
 			select {
 			case info = <-ch:
 			case <-time.After(timeout):
-				info.Blocked = true
+				ec := l.blockedReport(timeout)
+				info.Blocked, info.BlockedBy, info.BlockedStack = true, ec.Task, ec.Stack
 			}
 		}
 		out = append(out, info)

@@ -57,9 +57,11 @@ type Loop struct {
 	shuffle                            *rand.Rand            // WithShuffle: the order of each pass
 	observer                           Observer              // WithObserver
 	id                                 uint64
-	loopG                              atomic.Uintptr // the goroutine running the loop (goid.G), or 0 when it is not running
-	workerG                            atomic.Uintptr // goroutine of the worker running now (goid.G), or 0; InTask's
-	debugSet                           bool           // WithDebug decided, not AIO_DEBUG
+	loopG                              atomic.Uintptr         // the goroutine running the loop (goid.G), or 0 when it is not running
+	workerG                            atomic.Uintptr         // goroutine of the worker running now or last (goid.G), or 0; InTask's
+	stepTask                           atomic.Pointer[task]   // the task running now or last; nil while a callback runs: the watchdog's
+	stepCB                             atomic.Pointer[Handle] // the callback running now or last: the watchdog's
+	debugSet                           bool                   // WithDebug decided, not AIO_DEBUG
 
 	root         *node                  // the loop's own context, made on demand
 	failures     map[*failNote]struct{} // failures nobody has retrieved yet
@@ -75,7 +77,10 @@ type Loop struct {
 	spare      []func()
 	tsClosed   bool
 	hasPending atomic.Bool
-	sleeping   atomic.Bool
+	watchAfter time.Duration // WithWatchdog's
+	wd         *watchdog
+	passState  atomic.Uint64 // passNo<<1, | sleepingBit while the loop sleeps: for wakers and the watchdog
+	passNo     uint64
 	inflight   atomic.Int64 // work running elsewhere that will report back
 	poller     poll.Poller
 
@@ -126,7 +131,13 @@ type ExceptionContext struct {
 	Task    string // the task's name, when a task is involved
 	// CreatedAt is where the task was spawned (file:line), in debug mode.
 	CreatedAt string
+	// Stack is the stack of the goroutine that blocks the loop, in the
+	// watchdog's report (see WithWatchdog).
+	Stack string
 }
+
+// sleepingBit marks passState while the loop sleeps.
+const sleepingBit = 1
 
 // NewLoop returns a loop that is ready to run. Close it when done.
 func NewLoop(opts ...Option) *Loop {
@@ -261,7 +272,7 @@ func (l *Loop) CallSoonThreadsafe(fn func()) error {
 	l.pending = append(l.pending, fn)
 	l.hasPending.Store(true)
 	l.mu.Unlock()
-	if l.sleeping.Load() {
+	if l.passState.Load()&sleepingBit != 0 {
 		l.poller.Wake()
 	}
 	return nil
@@ -297,10 +308,12 @@ func (l *Loop) enterRun() error {
 	}
 	l.running = true
 	l.loopG.Store(goid.G())
+	l.startWatchdog()
 	return nil
 }
 
 func (l *Loop) leaveRun() {
+	l.stopWatchdog()
 	l.running, l.stopping, l.current = false, false, nil
 	l.loopG.Store(0)
 }
@@ -359,7 +372,8 @@ func (d *dispatcher) Pass() time.Duration { return (*Loop)(d).pass() }
 // whether the loop is done, and if not, how the poller is to look for I/O
 // before the next pass.
 func (l *Loop) pass() time.Duration {
-	l.sleeping.Store(false)
+	l.passNo++
+	l.passState.Store(l.passNo << 1)
 	if l.hasPending.Load() {
 		l.drainPending()
 	}
@@ -387,6 +401,10 @@ func (l *Loop) pass() time.Duration {
 		case it.h != nil:
 			if !it.h.cancelled {
 				it.h.cancelled = true // a handle runs once
+				if l.stepTask.Load() != nil {
+					l.stepTask.Store(nil) // for the watchdog: a callback runs
+				}
+				l.stepCB.Store(it.h)
 				if l.debug != nil {
 					began := time.Now()
 					it.h.fn()
@@ -473,7 +491,7 @@ func (l *Loop) wait() time.Duration {
 	}
 	// A thread-safe callback sent after this store wakes the poller; one
 	// sent before it is seen by the load that follows.
-	l.sleeping.Store(true)
+	l.passState.Store(l.passNo<<1 | sleepingBit)
 	if l.hasPending.Load() {
 		return l.noWait()
 	}
@@ -518,7 +536,7 @@ func (l *Loop) Close() error {
 		}
 	}
 	for _, w := range l.idle {
-		w.stop()
+		l.stopWorker(w)
 	}
 	l.idle = nil
 	l.closeThreads()
@@ -618,6 +636,9 @@ func (l *Loop) reportException(ec ExceptionContext) {
 	attrs := []any{"err", ec.Err}
 	if ec.Task != "" {
 		attrs = append(attrs, "task", ec.Task)
+	}
+	if ec.Stack != "" {
+		attrs = append(attrs, "stack", ec.Stack)
 	}
 	lg.Error(ec.Message, attrs...)
 }

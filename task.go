@@ -314,6 +314,9 @@ func (t *task) execute() {
 // context was cancelled with (a timeout's context.DeadlineExceeded, say).
 func (t *task) finish(err error) {
 	t.phase = stDone
+	if t.loop.stepTask.Load() == t {
+		t.loop.stepTask.Store(nil) // so that a finished task can be collected
+	}
 	t.loop.removeTask(t)
 	t.node.finish()
 	cancelled := isCancellation(err) || (err != nil && t.node.cause != nil && errors.Is(err, t.node.cause))

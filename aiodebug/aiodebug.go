@@ -33,7 +33,10 @@ func Write(ctx context.Context, w io.Writer) error {
 			return err
 		}
 		if l.Blocked {
-			fmt.Fprintf(w, "└── (the loop did not answer within %v: a task is holding it without awaiting)\n", Timeout)
+			fmt.Fprintf(w, "└── (the loop did not answer within %v: %s is holding it without awaiting)\n", Timeout, l.BlockedBy)
+			for _, line := range strings.Split(l.BlockedStack, "\n") {
+				fmt.Fprintf(w, "        %s\n", line)
+			}
 		}
 		for i, t := range l.Tasks {
 			writeTask(w, t, "", i == len(l.Tasks)-1)

@@ -138,8 +138,8 @@ func TestBlockedLoopInJSON(t *testing.T) {
 	for _, l := range loops {
 		if l.Blocked {
 			found = true
-			if !l.Debug || len(l.Tasks) != 0 {
-				t.Errorf("blocked loop reported as %+v; want Debug true and no made-up task", l)
+			if !l.Debug || len(l.Tasks) != 0 || l.BlockedBy != "main" || !strings.Contains(l.BlockedStack, "aiodebug_test.TestBlockedLoopInJSON") {
+				t.Errorf("blocked loop reported as %+v; want Debug true, no made-up task, main blocking in the test", l)
 			}
 		}
 	}
