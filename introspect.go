@@ -163,21 +163,26 @@ func spawner(t *task) *task {
 	return nil
 }
 
+// allStacks returns the stacks of all goroutines (runtime.Stack), starting
+// with a buffer of size bytes.
+func allStacks(size int) []byte {
+	buf := make([]byte, size)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return buf[:n]
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+}
+
 // taskStacks maps the workers (the coroutines running tasks) to where their
 // task waits, from the stacks of all goroutines: the frame of (*worker).run
 // names the worker, its first argument, and the first frame outside aio above
 // it is the await point. Best effort: a frame the runtime cannot print is
 // left out, and debug mode's record of await points fills in.
 func taskStacks() map[uintptr]string {
-	buf := make([]byte, 1<<20)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	buf := allStacks(1 << 20)
 	out := map[uintptr]string{}
 	for _, g := range bytes.Split(buf, []byte("\n\n")) {
 		lines := strings.Split(string(g), "\n")

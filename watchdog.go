@@ -137,15 +137,7 @@ func goroutineStack(id uint64) string {
 	if id == 0 {
 		return ""
 	}
-	buf := make([]byte, 1<<16)
-	for {
-		n := runtime.Stack(buf, true)
-		if n < len(buf) {
-			buf = buf[:n]
-			break
-		}
-		buf = make([]byte, 2*len(buf))
-	}
+	buf := allStacks(1 << 16)
 	head := []byte("goroutine " + strconv.FormatUint(id, 10) + " [")
 	i := bytes.Index(buf, head)
 	if i < 0 {

@@ -12,7 +12,6 @@ import (
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiomongo"
 	"github.com/aio-go/aio/aiomongo/embedded"
-	"github.com/aio-go/aio/aiotest"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
@@ -43,25 +42,10 @@ func TestMain(m *testing.M) {
 }
 
 // run runs body on a loop with a client of the embedded server and a fresh
-// database named after the test.
-// Once the client is disconnected and the loop closed, no goroutine of the
-// client, the loop or its threads is left.
+// database named after the test (see runClient).
 func run(t *testing.T, body func(ctx context.Context, db *aiomongo.Database) error) {
 	t.Helper()
-	defer aiotest.CheckLeaks(t)()
-	err := aio.Run(context.Background(), func(ctx context.Context) error {
-		client, err := aiomongo.NewClient(uri)
-		if err != nil {
-			return err
-		}
-		defer client.Disconnect(context.WithoutCancel(ctx))
-		db := client.Database(strings.ReplaceAll(t.Name(), "/", "_"))
-		defer db.Drop(context.WithoutCancel(ctx))
-		return body(ctx, db)
-	}, aio.WithInterrupt(false))
-	if err != nil {
-		t.Fatal(err)
-	}
+	runClient(t, func(ctx context.Context, _ *aiomongo.Client, db *aiomongo.Database) error { return body(ctx, db) })
 }
 
 // The lecture's Motor example: insert_one, then async for over find.

@@ -18,7 +18,10 @@ import (
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
-// runClient is run, with the client too.
+// runClient runs body on a loop with a client of the embedded server and a
+// fresh database named after the test. Once the client is disconnected and
+// the loop closed, no goroutine of the client, the loop or its threads is
+// left.
 func runClient(t *testing.T, body func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error) {
 	t.Helper()
 	defer aiotest.CheckLeaks(t)()
