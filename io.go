@@ -90,6 +90,7 @@ func (l *Loop) watch(fd int, fn func(), read, edge bool) error {
 	if fresh {
 		l.watches[fd] = w
 		l.nwatch++
+		l.counters.descriptors.Store(int64(l.nwatch))
 	}
 	return nil
 }
@@ -111,6 +112,7 @@ func (l *Loop) unwatch(fd int, read bool) bool {
 	if w.reader == nil && w.writer == nil {
 		l.watches[fd] = nil
 		l.nwatch--
+		l.counters.descriptors.Store(int64(l.nwatch))
 	}
 	return true
 }

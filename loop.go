@@ -77,6 +77,7 @@ type Loop struct {
 	spare      []func()
 	tsClosed   bool
 	hasPending atomic.Bool
+	counters   loopCounters
 	watchAfter time.Duration // WithWatchdog's
 	wd         *watchdog
 	passState  atomic.Uint64 // passNo<<1, | sleepingBit while the loop sleeps: for wakers and the watchdog
@@ -549,6 +550,7 @@ func (l *Loop) Close() error {
 	}
 	l.failures = nil
 	l.watches, l.nwatch = nil, 0
+	l.counters.descriptors.Store(0)
 	if l.root != nil {
 		l.root.cancel(ErrClosed)
 	}

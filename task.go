@@ -229,6 +229,7 @@ func (l *Loop) start(t *task, parent context.Context, pn *node, opts []TaskOptio
 	}
 	l.initNode(&t.node, parent, pn, t)
 	l.addTask(t)
+	l.counters.spawned.Add(1)
 	if l.debug != nil {
 		l.debug.created[t] = callerOutside()
 		l.debug.stats[t] = &taskStats{born: time.Now()}
@@ -320,6 +321,7 @@ func (t *task) finish(err error) {
 	t.loop.removeTask(t)
 	t.node.finish()
 	cancelled := isCancellation(err) || (err != nil && t.node.cause != nil && errors.Is(err, t.node.cause))
+	t.loop.counters.counted(err, cancelled)
 	t.settle(err, cancelled)
 	if d := t.loop.debug; d != nil {
 		delete(d.created, t)

@@ -94,6 +94,7 @@ func (l *Loop) runWatchdog(wd *watchdog, after time.Duration) {
 		if held := now.Sub(since); stalled == "" && held >= after {
 			ec := l.blockedReport(held)
 			stalled = ec.Task
+			l.counters.blocked.Add(1)
 			l.reportException(ec)
 		}
 	}
