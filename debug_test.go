@@ -63,7 +63,7 @@ func TestDebugNeverRetrievedHasCreationSite(t *testing.T) {
 		case <-time.After(10 * time.Second):
 		}
 		return nil
-	}, aio.WithDebug(true, 0), aio.WithExceptionHandler(rep.handle))
+	}, aio.WithDebug(true, 0), aio.WithExceptionHandler(rep.handle), aio.WithWatchdog(-1)) // the wait above blocks the loop on purpose
 	got := rep.all()
 	if len(got) != 1 || !strings.Contains(got[0].CreatedAt, "debug_test.go") {
 		t.Fatalf("reports = %+v", got)

@@ -283,7 +283,7 @@ func TestUnretrievedFailureReported(t *testing.T) {
 				t.Error("no report after the failed task was collected")
 			}
 			return nil
-		}, aio.WithExceptionHandler(rep.handle))
+		}, aio.WithExceptionHandler(rep.handle), aio.WithWatchdog(-1)) // the wait above blocks the loop on purpose
 		if got := rep.all(); len(got) != 1 || got[0].Err != errMy {
 			t.Fatalf("reports = %+v", got)
 		}
