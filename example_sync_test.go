@@ -2,6 +2,7 @@ package aio_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"iter"
 	"time"
@@ -148,6 +149,48 @@ func ExampleToThread() {
 	})
 	// Output:
 	// 499500 <nil>
+}
+
+// Calls into a goroutine-based library that bounds its own concurrency (a
+// database driver's pool, here a semaphore of 4) all start at once: the
+// library, not the loop's pool, decides how many proceed.
+func ExampleToGoroutine() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		pool := make(chan struct{}, 4) // the library's own limit
+		query := func(ctx context.Context) (int, error) {
+			pool <- struct{}{}
+			defer func() { <-pool }()
+			return len(pool), nil // blocks in the library, not on the loop
+		}
+		var tasks []aio.Awaitable[int]
+		for range 10 {
+			tasks = append(tasks, aio.Spawn(ctx, func(ctx context.Context) (int, error) { return aio.ToGoroutine(ctx, query) }))
+		}
+		results, err := aio.Gather(ctx, tasks...)
+		fmt.Println(len(results), err)
+		return nil
+	})
+	// Output:
+	// 10 <nil>
+}
+
+// A loop's counters, read from any goroutine without stopping it.
+func ExampleLoop_Metrics() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		for i := range 3 {
+			aio.Go(ctx, func(ctx context.Context) error {
+				if i == 2 {
+					return errors.New("no")
+				}
+				return nil
+			}).Await(ctx)
+		}
+		m := aio.LoopOf(ctx).Metrics()
+		fmt.Println("spawned", m.TasksSpawned, "alive", m.TasksAlive, "failed", m.TasksFailed)
+		return nil
+	}, aio.WithInterrupt(false))
+	// Output:
+	// spawned 4 alive 1 failed 1
 }
 
 // Another goroutine hands work to a running loop and waits for the result
