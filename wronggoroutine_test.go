@@ -105,16 +105,21 @@ func TestWrongGoroutine(t *testing.T) {
 			}
 
 			// CallSoon and CallLater from a goroutine run on the loop.
-			ran := aio.NewFuture[int](ctx)
+			// (Each to a future of its own: the virtual clock may reach the
+			// timer before the second call comes from the goroutine.)
+			soon, later := aio.NewFuture[int](ctx), aio.NewFuture[int](ctx)
 			l := aio.LoopOf(ctx)
+			start := l.Now()
 			if err := onGoroutine(ctx, func() {
-				l.CallLater(time.Second, func() { ran.SetResult(2) })
-				l.CallSoon(func() { ran.SetResult(1) })
+				l.CallLater(time.Second, func() { later.SetResult(2) })
+				l.CallSoon(func() { soon.SetResult(1) })
 			}); err != nil {
 				return err
 			}
-			if v, _ := ran.Await(ctx); v != 1 {
-				t.Errorf("CallSoon from a goroutine: %d", v)
+			v1, _ := soon.Await(ctx)
+			v2, _ := later.Await(ctx)
+			if v1 != 1 || v2 != 2 || l.Now().Sub(start) != time.Second {
+				t.Errorf("CallSoon and CallLater from a goroutine: %d, %d after %v", v1, v2, l.Now().Sub(start))
 			}
 
 			// An iterator pulled inside a task (on a coroutine of its own)
