@@ -149,7 +149,7 @@ func (n *node) Err() error {
 	case f&flagDeadline != 0:
 		return context.DeadlineExceeded
 	}
-	if n.loop != nil && !n.loop.misused() { // a task that looks has seen it
+	if n.loop != nil && n.loop.InTask() { // a task that looks has seen it (a cheap check: Err is called from anywhere)
 		n.loop.delivered()
 	}
 	return context.Canceled

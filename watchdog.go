@@ -2,6 +2,7 @@ package aio
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"runtime"
 	"strconv"
@@ -130,7 +131,7 @@ func (l *Loop) blockedReport(held time.Duration) ExceptionContext {
 const maxStackDump = 20000
 
 // ErrBlocked is the error of the watchdog's report of a blocked loop.
-var ErrBlocked = fmt.Errorf("aio: loop blocked by a step")
+var ErrBlocked = errors.New("aio: loop blocked by a step")
 
 // goroutineStack returns the stack of the goroutine numbered id, from a dump
 // of all goroutines, or "" if it is not found.
