@@ -228,9 +228,11 @@ func (p *epoll) Serve(r Runner) error {
 // readable or the deadline passes).
 func (p *epoll) serveStep(uintptr) bool {
 	r := p.runner
-	if len(p.interest) > 0 { // else only the eventfd could be ready: see parkOnChannel
-		p.pollAndDispatch(r)
-	}
+	// Always, even with no descriptor watched: an eventfd left readable by a
+	// wake-up that raced a park on the channel would otherwise keep the epoll
+	// descriptor readable, and the runtime, which forgot that readiness when
+	// this read began, would see no new edge once descriptors are watched.
+	p.pollAndDispatch(r)
 	for {
 		wait := r.Pass()
 		switch wait {
