@@ -47,6 +47,14 @@ type epoll struct {
 	// parkOnChannel): woken there, it costs no system call, where the
 	// eventfd costs three (the waker's write, the loop's epoll_wait and its
 	// read). chanMode says which way the loop parks now, for Wake.
+	// mustLook says the last poll may have left events behind: it filled
+	// the buffer, or reported a level-triggered descriptor (still ready,
+	// perhaps). The kernel puts those back on the ready list without waking
+	// the runtime's poller again, so a park before another poll could wait
+	// for ever. levels counts the level-triggered descriptors watched.
+	mustLook bool
+	levels   int
+
 	chanMode  atomic.Bool
 	wakeCh    chan struct{} // buffered: one wake-up
 	chanWait  time.Duration // the park serveStep asked Serve for; 0: none
@@ -157,6 +165,7 @@ func (w *waitOnce) Pass() time.Duration {
 
 // dispatch hands h the n events of the last poll.
 func (p *epoll) dispatch(n int, h Handler) {
+	p.mustLook = n == len(p.events)
 	for i := range n {
 		ev := &p.events[i]
 		fd := int(ev.Fd)
@@ -165,6 +174,9 @@ func (p *epoll) dispatch(n int, h Handler) {
 			unix.Read(p.wakeFd, buf[:])
 			p.woken.Store(false)
 			continue
+		}
+		if p.levels > 0 && p.interest[fd]&Edge == 0 {
+			p.mustLook = true
 		}
 		var ready uint32
 		if ev.Events&(unix.EPOLLIN|unix.EPOLLHUP|unix.EPOLLERR|unix.EPOLLRDHUP) != 0 {
@@ -245,7 +257,7 @@ func (p *epoll) serveStep(uintptr) bool {
 			p.pollAndDispatch(r)
 			continue
 		}
-		if p.looks.look() {
+		if p.mustLook || p.looks.look() {
 			n := p.pollAndDispatch(r)
 			p.looks.found(n)
 			if n > 0 {
@@ -359,6 +371,9 @@ func (p *epoll) Control(fd int, interest, tag uint32) error {
 			return nil
 		}
 		delete(p.interest, fd)
+		if old&Edge == 0 {
+			p.levels--
+		}
 		err := unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil)
 		if err == unix.EBADF || err == unix.ENOENT {
 			return nil // already closed: the kernel dropped it
@@ -387,6 +402,12 @@ func (p *epoll) Control(fd int, interest, tag uint32) error {
 	}
 	if err := unix.EpollCtl(p.fd, op, fd, &ev); err != nil {
 		return err
+	}
+	if had && old&Edge == 0 {
+		p.levels--
+	}
+	if interest&Edge == 0 {
+		p.levels++
 	}
 	p.interest[fd] = interest
 	return nil
