@@ -48,8 +48,9 @@
 //     task's context is cancelled, every Await made with it fails at once with
 //     the cause (a *CancelledError, or context.DeadlineExceeded for a timeout),
 //     which matches context.Canceled or context.DeadlineExceeded under
-//     errors.Is. Cleanup that must still await uses context.WithoutCancel(ctx),
-//     or Shield.
+//     errors.Is. Cleanup that must still await (asyncio's finally block)
+//     uses Cleanup(ctx): it outlives the cancellation being handled, not the
+//     next one.
 //   - Awaiting a task never cancels it. Cancellation flows down the context
 //     tree: a task spawned with a context is cancelled with it.
 //

@@ -52,6 +52,7 @@ type Loop struct {
 	running, stopping, closing, closed bool
 	draining                           bool // Run is waiting for its cancelled tasks
 	noInterrupt                        bool // Run leaves SIGINT alone
+	cleanups                           int  // Cleanup contexts linked in the tree
 	debug                              *debugState
 	traced                             map[*task]*traceState // tasks traced or labelled
 	shuffle                            *rand.Rand            // WithShuffle: the order of each pass

@@ -15,8 +15,9 @@ import (
 //
 // Cancellation is level-triggered (as in Trio and in Go's context package):
 // once a node is cancelled, every Await made with its context fails at once.
-// Code that must still await during cleanup uses context.WithoutCancel(ctx) or
-// Shield.
+// Code that must still await during cleanup uses Cleanup(ctx), a node that
+// outlives one cancellation; cancel looks below cancelled nodes for those
+// while any exist.
 //
 // A node answers Err itself and makes a standard library context with
 // context.WithCancelCause when someone needs one (Done, context.Cause, a
@@ -30,6 +31,7 @@ type node struct {
 	flags     atomic.Uint32          // flagCancelled, flagDeadline: Err from any goroutine
 	scope     uint8                  // scopeTimeout, scopeGroup, or 0 for a task
 	expired   bool                   // the scope's deadline passed while it was active
+	absorb    bool                   // a Cleanup context made before the cancellation it outlives
 	done      bool                   // the owner finished; detach once childless
 	linked    bool                   // linked under parent
 	parentCtx context.Context        // values and, if no own deadline, Deadline
@@ -70,6 +72,7 @@ const noDeadline = math.MinInt64
 const (
 	scopeTimeout uint8 = iota + 1
 	scopeGroup
+	scopeCleanup // made by Cleanup; owned by the node it hangs under
 )
 
 // nodeKey finds the nearest node in a context chain.
@@ -158,6 +161,9 @@ func (n *node) Err() error {
 // Deadline reports the earlier of the node's own deadline (a Timeout scope's,
 // on the loop's clock) and its parent's.
 func (n *node) Deadline() (time.Time, bool) {
+	if n.scope == scopeCleanup {
+		return time.Time{}, false // the deadlines above have passed
+	}
 	d, ok := n.parentCtx.Deadline()
 	if n.ext != nil {
 		if ns := n.ext.deadline.Load(); ns != noDeadline {
@@ -256,6 +262,15 @@ func (n *node) link(p *node) {
 // hear about cancellations from above).
 func (n *node) finish() {
 	n.done = true
+	if n.loop != nil && n.loop.cleanups > 0 {
+		for c := n.first; c != nil; {
+			next := c.next
+			if c.scope == scopeCleanup {
+				c.finish() // its owner is done
+			}
+			c = next
+		}
+	}
 	if n.first == nil {
 		n.detach()
 	}
@@ -274,6 +289,9 @@ func (n *node) detach() {
 	}
 	if !n.linked {
 		return
+	}
+	if n.scope == scopeCleanup {
+		n.loop.cleanups--
 	}
 	n.linked = false
 	p := n.parent
@@ -295,6 +313,16 @@ func (n *node) detach() {
 // suspended on them. It runs on the loop's goroutine.
 func (n *node) cancel(cause error) {
 	if n.cause != nil {
+		if n.loop != nil && n.loop.cleanups > 0 {
+			// A later cancellation: it reaches the Cleanup contexts below.
+			for c := n.first; c != nil; c = c.next {
+				c.cancel(cause)
+			}
+		}
+		return
+	}
+	if n.absorb {
+		n.absorb = false // the cancellation the cleanup runs after
 		return
 	}
 	flags := uint32(flagCancelled)

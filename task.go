@@ -160,9 +160,11 @@ func (t *Task[T]) CancelWithMessage(msg string) bool {
 		t.fut.markRetrieved()
 		return false
 	}
-	if t.node.loop != nil && t.node.cause == nil {
-		t.cancel = ownCancel
-		t.node.cancel(t.loop.cancelErr(msg))
+	if t.node.loop != nil {
+		if t.node.cause == nil {
+			t.cancel = ownCancel
+		}
+		t.node.cancel(t.loop.cancelErr(msg)) // once cancelled, reaches only Cleanup contexts
 	}
 	return true
 }
