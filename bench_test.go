@@ -21,11 +21,11 @@ func BenchmarkSpawn(b *testing.B) { benchSpawn(b) }
 func benchSpawn(b *testing.B, opts ...aio.Option) {
 	aio.Run(context.Background(), func(ctx context.Context) error {
 		noop := func(context.Context) (struct{}, error) { return struct{}{}, nil }
-		ts := make([]aio.Awaitable[struct{}], batch)
+		ts := make([]func(context.Context) (struct{}, error), batch)
+		for i := range ts {
+			ts[i] = noop
+		}
 		for b.Loop() {
-			for i := range ts {
-				ts[i] = aio.Spawn(ctx, noop)
-			}
 			if _, err := aio.Gather(ctx, ts...); err != nil {
 				return err
 			}

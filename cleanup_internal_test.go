@@ -16,10 +16,11 @@ func TestCleanupLeavesNothing(t *testing.T) {
 		for range 100 {
 			Go(ctx, func(ctx context.Context) error {
 				defer Sleep(Cleanup(ctx), time.Millisecond)
-				return Timeout(ctx, time.Millisecond, func(ctx context.Context) error {
+				Timeout(ctx, time.Millisecond, func(ctx context.Context) error {
 					defer Sleep(Cleanup(ctx), time.Millisecond)
 					return Sleep(ctx, time.Hour)
 				})
+				return nil
 			})
 		}
 		defer Sleep(Cleanup(ctx), 0)

@@ -11,9 +11,7 @@
 // run in parallel.
 //
 //	err := aio.Run(context.Background(), func(ctx context.Context) error {
-//		a := aio.Spawn(ctx, fetch("a"))
-//		b := aio.Spawn(ctx, fetch("b"))
-//		results, err := aio.Gather(ctx, a, b)
+//		results, err := aio.Gather(ctx, fetch("a"), fetch("b")) // func(ctx) (T, error) each
 //		...
 //	})
 //

@@ -31,7 +31,11 @@ func ExampleLock() {
 			balance = b - 30
 			return nil
 		}
-		aio.Gather(ctx, aio.Go(ctx, withdraw), aio.Go(ctx, withdraw))
+		aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			tg.Go(withdraw)
+			tg.Go(withdraw)
+			return nil
+		})
 		fmt.Println("balance", balance, "after", aio.LoopOf(ctx).Now().Sub(start))
 		return nil
 	}, vclock())
@@ -55,7 +59,7 @@ func ExampleEvent() {
 		a, b := waiter("a"), waiter("b")
 		aio.Sleep(ctx, time.Second)
 		ready.Set()
-		_, err := aio.Gather(ctx, a, b)
+		_, err := aio.Gather(ctx, a.Await, b.Await)
 		return err
 	}, vclock())
 	// Output:
@@ -103,7 +107,12 @@ func ExampleNewSemaphore() {
 			defer sem.Release()
 			return aio.Sleep(ctx, time.Second)
 		}
-		aio.Gather(ctx, aio.Go(ctx, job), aio.Go(ctx, job), aio.Go(ctx, job), aio.Go(ctx, job))
+		aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			for range 4 {
+				tg.Go(job)
+			}
+			return nil
+		})
 		fmt.Println("four jobs of 1 s, two at a time:", aio.LoopOf(ctx).Now().Sub(start))
 		return nil
 	}, vclock())
@@ -115,18 +124,19 @@ func ExampleNewSemaphore() {
 func ExampleNewBarrier() {
 	aio.Run(context.Background(), func(ctx context.Context) error {
 		b := aio.NewBarrier(3)
-		var tasks []aio.Awaitable[struct{}]
-		for i := range 3 {
-			tasks = append(tasks, aio.Go(ctx, func(ctx context.Context) error {
-				if err := aio.Sleep(ctx, time.Duration(i)*time.Second); err != nil {
-					return err
-				}
-				_, err := b.Wait(ctx)
-				return err
-			}))
-		}
 		start := aio.LoopOf(ctx).Now()
-		_, err := aio.Gather(ctx, tasks...)
+		err := aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			for i := range 3 {
+				tg.Go(func(ctx context.Context) error {
+					if err := aio.Sleep(ctx, time.Duration(i)*time.Second); err != nil {
+						return err
+					}
+					_, err := b.Wait(ctx)
+					return err
+				})
+			}
+			return nil
+		})
 		fmt.Println("all through after", aio.LoopOf(ctx).Now().Sub(start))
 		return err
 	}, vclock())
@@ -162,11 +172,11 @@ func ExampleToGoroutine() {
 			defer func() { <-pool }()
 			return len(pool), nil // blocks in the library, not on the loop
 		}
-		var tasks []aio.Awaitable[int]
+		var calls []func(context.Context) (int, error)
 		for range 10 {
-			tasks = append(tasks, aio.Spawn(ctx, func(ctx context.Context) (int, error) { return aio.ToGoroutine(ctx, query) }))
+			calls = append(calls, func(ctx context.Context) (int, error) { return aio.ToGoroutine(ctx, query) })
 		}
-		results, err := aio.Gather(ctx, tasks...)
+		results, err := aio.Gather(ctx, calls...)
 		fmt.Println(len(results), err)
 		return nil
 	})

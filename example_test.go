@@ -55,11 +55,11 @@ func ExampleSpawn() {
 
 func ExampleGather() {
 	aio.Run(context.Background(), func(ctx context.Context) error {
-		square := func(n int) *aio.Task[int] {
-			return aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+		square := func(n int) func(context.Context) (int, error) {
+			return func(ctx context.Context) (int, error) {
 				err := aio.Sleep(ctx, time.Duration(n)*time.Second)
 				return n * n, err
-			})
+			}
 		}
 		results, err := aio.Gather(ctx, square(3), square(1), square(2))
 		fmt.Println(results, err)
@@ -70,8 +70,8 @@ func ExampleGather() {
 
 func ExampleGatherAll() {
 	aio.Run(context.Background(), func(ctx context.Context) error {
-		ok := aio.Spawn(ctx, func(context.Context) (string, error) { return "fine", nil })
-		bad := aio.Spawn(ctx, func(context.Context) (string, error) { return "", errors.New("broken") })
+		ok := func(context.Context) (string, error) { return "fine", nil }
+		bad := func(context.Context) (string, error) { return "", errors.New("broken") }
 		results, _ := aio.GatherAll(ctx, ok, bad)
 		for _, r := range results {
 			fmt.Printf("%q %v\n", r.Value, r.Err)
@@ -161,10 +161,10 @@ func ExampleShield() {
 
 func ExampleAsCompleted() {
 	aio.Run(context.Background(), func(ctx context.Context) error {
-		after := func(s int) *aio.Task[int] {
-			return aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+		after := func(s int) func(context.Context) (int, error) {
+			return func(ctx context.Context) (int, error) {
 				return s, aio.Sleep(ctx, time.Duration(s)*time.Second)
-			})
+			}
 		}
 		for v, err := range aio.AsCompleted(ctx, after(3), after(1), after(2)) {
 			fmt.Println(v, err)

@@ -8,35 +8,56 @@ type Result[T any] struct {
 	Err   error
 }
 
-// Gather waits for every awaitable and returns their results in argument order
-// (asyncio.gather). The first error, a cancellation included, is returned as
-// soon as it happens, and the other awaitables go on running. If ctx is
-// cancelled, Gather cancels the awaitables that are not done yet and returns
-// the cause. Start functions as tasks with Spawn or Go to pass them here.
-func Gather[T any](ctx context.Context, aws ...Awaitable[T]) ([]T, error) {
-	if err := gather(ctx, aws, true); err != nil {
+// Gather runs each function as a task of its own, concurrently, and returns
+// their results in argument order (asyncio.gather of coroutines):
+//
+//	results, err := aio.Gather(ctx,
+//		func(ctx context.Context) (int, error) { return factorial(ctx, "A", 2) },
+//		func(ctx context.Context) (int, error) { return factorial(ctx, "B", 3) },
+//	)
+//
+// The first error, a cancellation included, is returned as soon as it
+// happens, and the other tasks go on running (asyncio's gather; a TaskGroup
+// cancels them instead). The tasks' contexts derive from ctx: cancelling ctx
+// cancels those not done yet, and Gather returns the cause. To gather tasks
+// that already run, pass their Await methods: aio.Gather(ctx, t1.Await,
+// t2.Await).
+func Gather[T any](ctx context.Context, fns ...func(context.Context) (T, error)) ([]T, error) {
+	tasks := spawnAll(ctx, fns)
+	if err := gather(ctx, tasks, true); err != nil {
 		return nil, err
 	}
-	out := make([]T, len(aws))
-	for i, a := range aws {
-		out[i], _ = a.Result()
+	out := make([]T, len(tasks))
+	for i, t := range tasks {
+		out[i] = t.value
 	}
 	return out, nil
 }
 
-// GatherAll waits for every awaitable to finish and returns each one's value
-// and error in argument order (asyncio.gather with return_exceptions=True). If
-// ctx is cancelled, GatherAll cancels the awaitables, waits until they are all
-// done, and returns their outcomes together with the cause.
-func GatherAll[T any](ctx context.Context, aws ...Awaitable[T]) ([]Result[T], error) {
-	err := gather(ctx, aws, false)
-	out := make([]Result[T], len(aws))
-	for i, a := range aws {
-		if a.Done() {
-			out[i].Value, out[i].Err = a.Result()
+// GatherAll is Gather that waits for every function to finish and returns
+// each one's value and error in argument order (asyncio.gather with
+// return_exceptions=True). If ctx is cancelled, GatherAll waits until the
+// tasks, cancelled with it, are all done, and returns their outcomes together
+// with the cause.
+func GatherAll[T any](ctx context.Context, fns ...func(context.Context) (T, error)) ([]Result[T], error) {
+	tasks := spawnAll(ctx, fns)
+	err := gather(ctx, tasks, false)
+	out := make([]Result[T], len(tasks))
+	for i, t := range tasks {
+		if t.Done() {
+			out[i].Value, out[i].Err = t.Result()
 		}
 	}
 	return out, err
+}
+
+// spawnAll starts each function as a task with ctx, in order.
+func spawnAll[T any](ctx context.Context, fns []func(context.Context) (T, error)) []*Task[T] {
+	tasks := make([]*Task[T], len(fns))
+	for i, fn := range fns {
+		tasks[i] = Spawn(ctx, fn)
+	}
+	return tasks
 }
 
 // gatherer counts the awaitables of a Gather still running.
@@ -61,7 +82,7 @@ func (g *gatherer) child(f *fut) {
 	}
 }
 
-func gather[T any](ctx context.Context, aws []Awaitable[T], firstErr bool) error {
+func gather[T any](ctx context.Context, aws []*Task[T], firstErr bool) error {
 	g := &gatherer{firstErr: firstErr}
 	for _, a := range aws {
 		f := a.base()

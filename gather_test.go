@@ -14,7 +14,7 @@ import (
 func TestGather(t *testing.T) {
 	err, took, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
 		// Results in argument order, whatever the completion order.
-		rs, err := aio.Gather(ctx, aio.Spawn(ctx, sleeper(3*time.Second, "a")), aio.Spawn(ctx, sleeper(time.Second, "b")))
+		rs, err := aio.Gather(ctx, sleeper(3*time.Second, "a"), sleeper(time.Second, "b"))
 		if err != nil || fmt.Sprint(rs) != "[a b]" {
 			t.Errorf("Gather = %v, %v", rs, err)
 		}
@@ -31,8 +31,13 @@ func TestGather(t *testing.T) {
 
 func TestGatherFirstErrorOthersGoOn(t *testing.T) {
 	err, took, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
-		slow := aio.Spawn(ctx, sleeper(3*time.Second, 1))
-		bad := aio.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, failer(time.Second, errMy)(ctx) })
+		finished := false
+		slow := func(ctx context.Context) (int, error) {
+			err := aio.Sleep(ctx, 3*time.Second)
+			finished = err == nil
+			return 1, err
+		}
+		bad := func(ctx context.Context) (int, error) { return 0, failer(time.Second, errMy)(ctx) }
 		rs, err := aio.Gather(ctx, slow, bad)
 		if err != errMy || rs != nil {
 			t.Errorf("Gather = %v, %v; want errMy", rs, err)
@@ -40,11 +45,9 @@ func TestGatherFirstErrorOthersGoOn(t *testing.T) {
 		if at := tr.clock.Since(); at != time.Second {
 			t.Errorf("Gather returned at %v; want 1s", at)
 		}
-		if slow.Done() {
+		aio.Sleep(ctx, 2*time.Second)
+		if !finished {
 			t.Error("the other task was stopped")
-		}
-		if v, err := slow.Await(ctx); v != 1 || err != nil {
-			t.Errorf("slow = %v, %v", v, err)
 		}
 		return nil
 	})
@@ -60,9 +63,9 @@ func TestGatherAll(t *testing.T) {
 		done := aio.Spawn(ctx, sleeper(0, 5))
 		aio.Yield(ctx)
 		rs, err := aio.GatherAll(ctx,
-			aio.Spawn(ctx, sleeper(2*time.Second, 1)),
-			aio.Spawn(ctx, func(ctx context.Context) (int, error) { return 0, failer(time.Second, errMy)(ctx) }),
-			cancelled, done)
+			sleeper(2*time.Second, 1),
+			func(ctx context.Context) (int, error) { return 0, failer(time.Second, errMy)(ctx) },
+			cancelled.Await, done.Await)
 		if err != nil || len(rs) != 4 {
 			t.Fatalf("GatherAll = %v, %v", rs, err)
 		}
@@ -79,27 +82,22 @@ func TestGatherAll(t *testing.T) {
 func TestGatherCancelled(t *testing.T) { // test_gather_cancel_*: cancelling the gather cancels the children
 	for _, all := range []bool{false, true} {
 		err, took, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
-			var children []*aio.Task[int]
-			cleanup := 0
+			cancelled, cleanup := 0, 0
 			child := func(ctx context.Context) (int, error) {
 				err := aio.Sleep(ctx, time.Hour)
-				aio.Sleep(context.WithoutCancel(ctx), time.Second)
+				if errors.Is(err, context.Canceled) {
+					cancelled++
+				}
+				aio.Sleep(aio.Cleanup(ctx), time.Second)
 				cleanup++
 				return 0, err
 			}
-			// The children run under a context that the gather's cancellation
-			// does not reach: Gather cancels them itself.
-			free := context.WithoutCancel(ctx)
-			for range 3 {
-				children = append(children, aio.Spawn(free, child))
-			}
 			g := aio.Go(ctx, func(ctx context.Context) error {
-				aws := []aio.Awaitable[int]{children[0], children[1], children[2]}
 				if all {
-					_, err := aio.GatherAll(ctx, aws...)
+					_, err := aio.GatherAll(ctx, child, child, child)
 					return err
 				}
-				_, err := aio.Gather(ctx, aws...)
+				_, err := aio.Gather(ctx, child, child, child)
 				return err
 			})
 			aio.Sleep(ctx, time.Second)
@@ -108,19 +106,18 @@ func TestGatherCancelled(t *testing.T) { // test_gather_cancel_*: cancelling the
 			if !errors.Is(err, context.Canceled) {
 				t.Errorf("gather err = %v", err)
 			}
-			for _, c := range children {
-				if _, err := c.Await(ctx); !c.Cancelled() {
-					t.Errorf("child not cancelled: %v", err)
-				}
-			}
 			// GatherAll returned only after the children's cleanup.
 			if all && cleanup != 3 {
 				t.Errorf("cleanup = %d", cleanup)
 			}
+			aio.Sleep(ctx, time.Second)
+			if cancelled != 3 || cleanup != 3 {
+				t.Errorf("%d children cancelled, %d cleaned up; want 3", cancelled, cleanup)
+			}
 			return nil
 		})
-		if err != nil || took != 2*time.Second {
-			t.Fatalf("all=%v err=%v took=%v", all, err, took)
+		if want := map[bool]time.Duration{false: 2 * time.Second, true: 3 * time.Second}[all]; err != nil || took != want {
+			t.Fatalf("all=%v err=%v took=%v; want %v", all, err, took, want)
 		}
 	}
 }
@@ -131,7 +128,7 @@ func TestGatherFutures(t *testing.T) {
 		l := aio.LoopOf(ctx)
 		l.CallLater(2*time.Second, func() { a.SetResult("x") })
 		l.CallLater(time.Second, func() { b.SetResult("y") })
-		rs, err := aio.Gather[string](ctx, a, b)
+		rs, err := aio.Gather(ctx, a.Await, b.Await)
 		if err != nil || fmt.Sprint(rs) != "[x y]" {
 			t.Errorf("Gather(futures) = %v, %v", rs, err)
 		}
@@ -207,24 +204,27 @@ func TestWait(t *testing.T) {
 
 func TestAsCompletedBreakAndCancel(t *testing.T) {
 	err, _, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
-		ts := []aio.Awaitable[int]{aio.Spawn(ctx, sleeper(2*time.Second, 2)), aio.Spawn(ctx, sleeper(time.Second, 1))}
-		for v, err := range aio.AsCompleted(ctx, ts...) {
+		var stopped error
+		slowest := func(ctx context.Context) (int, error) {
+			err := aio.Sleep(ctx, 2*time.Second)
+			stopped = err
+			return 2, err
+		}
+		for v, err := range aio.AsCompleted(ctx, slowest, sleeper(time.Second, 1)) {
 			if v != 1 || err != nil {
 				t.Errorf("first = %v, %v", v, err)
 			}
 			break
 		}
-		if ts[0].Done() {
-			t.Error("AsCompleted stopped the others")
-		}
-		if v, err := ts[0].Await(ctx); v != 2 || err != nil {
-			t.Errorf("second = %v, %v", v, err)
+		aio.Yield(ctx)
+		if !errors.Is(stopped, context.Canceled) {
+			t.Errorf("the task left behind by break: %v; want cancelled", stopped)
 		}
 		// Cancelled while waiting: yields the cause once, then stops.
 		slow := aio.Spawn(context.WithoutCancel(ctx), sleeper(time.Hour, 0))
 		var got []error
 		aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
-			for _, err := range aio.AsCompleted[int](ctx, slow) {
+			for _, err := range aio.AsCompleted(ctx, slow.Await) {
 				got = append(got, err)
 			}
 			return nil

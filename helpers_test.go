@@ -85,3 +85,12 @@ func failer(d time.Duration, err error) func(context.Context) error {
 		return err
 	}
 }
+
+// awaits returns the Await methods of tasks already running, for Gather.
+func awaits[T any](aws []aio.Awaitable[T]) []func(context.Context) (T, error) {
+	fns := make([]func(context.Context) (T, error), len(aws))
+	for i, a := range aws {
+		fns[i] = a.Await
+	}
+	return fns
+}

@@ -150,11 +150,12 @@ const factorialTranscript = `
 func TestLectureGatherFactorial(t *testing.T) {
 	var results []int
 	err, took, tr := vrun(t, func(ctx context.Context, tr *transcript) error {
-		fact := func(name string, n int) *aio.Task[int] {
-			return aio.Spawn(ctx, func(ctx context.Context) (int, error) { return factorial(ctx, tr, name, n) })
-		}
 		var err error
-		results, err = aio.Gather(ctx, fact("A", 2), fact("B", 3), fact("C", 4))
+		results, err = aio.Gather(ctx,
+			func(ctx context.Context) (int, error) { return factorial(ctx, tr, "A", 2) },
+			func(ctx context.Context) (int, error) { return factorial(ctx, tr, "B", 3) },
+			func(ctx context.Context) (int, error) { return factorial(ctx, tr, "C", 4) },
+		)
 		return err
 	})
 	if err != nil || took != 3*time.Second {
@@ -284,8 +285,8 @@ func TestLectureShield(t *testing.T) {
 func TestLectureAsCompleted(t *testing.T) {
 	type pair struct{ number, result int }
 	err, took, tr := vrun(t, func(ctx context.Context, tr *transcript) error {
-		fact := func(number int) *aio.Task[pair] {
-			return aio.Spawn(ctx, func(ctx context.Context) (pair, error) {
+		fact := func(number int) func(context.Context) (pair, error) {
+			return func(ctx context.Context) (pair, error) {
 				result := 1
 				for i := 2; i <= number; i++ {
 					if err := aio.Sleep(ctx, time.Second); err != nil {
@@ -294,7 +295,7 @@ func TestLectureAsCompleted(t *testing.T) {
 					result *= i
 				}
 				return pair{number, result}, nil
-			})
+			}
 		}
 		for p, err := range aio.AsCompleted(ctx, fact(4), fact(3), fact(5), fact(2)) {
 			if err != nil {

@@ -106,7 +106,7 @@ func TestLockCancel(t *testing.T) { // test_acquire_cancel, test_cancel_race, te
 		aio.Yield(ctx)
 		fa.SetResult(struct{}{})
 		tb.Cancel()
-		if _, err := aio.GatherAll(ctx, ta, tb, tc); err != nil {
+		if _, err := aio.GatherAll(ctx, ta.Await, tb.Await, tc.Await); err != nil {
 			return err
 		}
 		if !tb.Cancelled() || ta.Err() != nil || tc.Err() != nil || strings.Join(got, "") != "AC" || mu.Locked() {
@@ -152,7 +152,7 @@ func TestEvent(t *testing.T) { // test_wait, test_wait_on_set, test_wait_cancel,
 		}
 		ev.Set()
 		ev.Clear() // cleared before the waiters run: they were woken already
-		if _, err := aio.Gather(ctx, ts...); err != nil || !slices.Equal(woke, []int{0, 1, 2}) {
+		if _, err := aio.Gather(ctx, awaits(ts)...); err != nil || !slices.Equal(woke, []int{0, 1, 2}) {
 			t.Errorf("woke %v err %v", woke, err)
 		}
 		ev.Set()
@@ -374,7 +374,7 @@ func TestSemaphoreCancel(t *testing.T) { // test_acquire_cancel_before_awoken, t
 			t.Error("tk2 acquired")
 			return nil
 		})
-		aio.GatherAll[struct{}](ctx, tk1, tk2)
+		aio.GatherAll(ctx, tk1.Await, tk2.Await)
 		if err := aio.Timeout(ctx, time.Second, sem.Acquire); err != nil {
 			t.Errorf("the semaphore hangs: %v", err)
 		}
@@ -401,7 +401,7 @@ func TestBarrier(t *testing.T) { // test_barrier, test_filling_*, test_draining_
 			if b.Waiting() != 2 {
 				t.Errorf("round %d: %d waiting", round, b.Waiting())
 			}
-			rs, err := aio.Gather(ctx, ts...)
+			rs, err := aio.Gather(ctx, awaits(ts)...)
 			if err != nil {
 				return err
 			}
@@ -442,8 +442,7 @@ func TestBarrierCancelResetAbort(t *testing.T) { // test_filling_tasks_cancel_on
 			}
 		}
 		// The barrier works again after a reset.
-		ts := []aio.Awaitable[int]{aio.Spawn(ctx, b.Wait), aio.Spawn(ctx, b.Wait), aio.Spawn(ctx, b.Wait)}
-		if _, err := aio.Gather(ctx, ts...); err != nil {
+		if _, err := aio.Gather(ctx, b.Wait, b.Wait, b.Wait); err != nil {
 			t.Errorf("after reset: %v", err)
 		}
 		w := aio.Spawn(ctx, b.Wait)

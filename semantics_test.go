@@ -29,26 +29,6 @@ func TestWaitForNonPositiveTimeout(t *testing.T) { // test_wait_for_timeout_less
 	})
 }
 
-// TestAsCompletedDuplicates: an awaitable given twice is yielded once, as
-// asyncio's as_completed takes a set.
-func TestAsCompletedDuplicates(t *testing.T) { // test_as_completed_duplicate_coroutines
-	aiotest.Run(t, func(ctx context.Context) error {
-		a := aio.Spawn(ctx, func(ctx context.Context) (string, error) { return "a", nil })
-		b := aio.Spawn(ctx, func(ctx context.Context) (string, error) { return "b", aio.Sleep(ctx, time.Second) })
-		var got []string
-		for v, err := range aio.AsCompleted(ctx, a, a, b, a, b) {
-			if err != nil {
-				return err
-			}
-			got = append(got, v)
-		}
-		if len(got) != 2 || got[0] != "a" || got[1] != "b" {
-			t.Errorf("AsCompleted yielded %q; want [a b]", got)
-		}
-		return nil
-	})
-}
-
 // TestWithThreadsZero: WithThreads(0) keeps the default pool, not one thread.
 func TestWithThreadsZero(t *testing.T) {
 	aiotest.Run(t, func(ctx context.Context) error {
@@ -69,9 +49,8 @@ func TestWithThreadsZero(t *testing.T) {
 			}
 			return struct{}{}, nil
 		}
-		a := aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, job) })
-		b := aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, job) })
-		if _, err := aio.Gather(ctx, a, b); err != nil {
+		inThread := func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, job) }
+		if _, err := aio.Gather(ctx, inThread, inThread); err != nil {
 			return err
 		}
 		if most.Load() != 2 {
@@ -343,7 +322,7 @@ func TestCancelDelivered(t *testing.T) {
 		a := aio.Spawn(ctx, func(ctx context.Context) (int, error) { return 4, aio.Yield(ctx) })
 		var gerr error
 		gatherer := aio.Go(ctx, func(ctx context.Context) error {
-			_, gerr = aio.Gather(ctx, a)
+			_, gerr = aio.Gather(ctx, a.Await)
 			return nil
 		})
 		for range 2 { // gatherer parks, then a finishes and wakes it
@@ -396,7 +375,7 @@ func TestSemaphoreFIFO(t *testing.T) {
 			}
 			sem.Release()
 			sem.Release()
-			if _, err := aio.Gather(ctx, t1, t2, t3); err != nil {
+			if _, err := aio.Gather(ctx, t1.Await, t2.Await, t3.Await); err != nil {
 				return err
 			}
 			if fmt.Sprint(result) != "[1 2 3 4]" {
@@ -471,7 +450,7 @@ func TestSemaphoreFIFO(t *testing.T) {
 					return err
 				}
 			}
-			if _, err := aio.Gather(ctx, t1, t2, t3, t4); err != nil {
+			if _, err := aio.Gather(ctx, t1.Await, t2.Await, t3.Await, t4.Await); err != nil {
 				return err
 			}
 			if fmt.Sprint(result) != "[1 2 3 4]" {

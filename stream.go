@@ -6,16 +6,50 @@ import (
 	"iter"
 )
 
-// Asynchronous iteration. An async generator is an iter.Seq2[T, error] whose
-// body awaits: range over it inside a task, and breaking out of the loop runs
-// the generator's deferred cleanup (the guarantee of aclose). iter.Pull2 works
-// too, from inside a task, as aiter/anext do.
+// Asynchronous iteration. An async generator is a function that takes a
+// context and returns an iter.Seq2[T, error] whose body awaits; Generate
+// writes one whose errors are returned rather than yielded. Range over it
+// inside a task: breaking out of the loop runs the generator's deferred
+// cleanup (the guarantee of aclose). iter.Pull2 works too, from inside a task,
+// as aiter/anext do.
 //
-// A Stream is such a generator made for a given context: the helpers below
-// run it in a task of their own, with a context they can cancel, so that a
+// A Stream is such a generator not yet given its context: Pull and Merge run
+// it in a task of their own, with a context they can cancel, so that a
 // consumer can give up waiting (a timeout) without losing an element, and so
-// that several streams can be merged.
+// that several generators can be merged.
 type Stream[T any] func(ctx context.Context) iter.Seq2[T, error]
+
+// Generate returns an async generator whose body yields values and returns
+// its error (an async def with yield): a non-nil error ends the iteration as
+// its last element, (zero, err). Break out of the loop and yield returns
+// false: the body returns, running its deferred cleanup.
+//
+//	func ticker(ctx context.Context, upto int) iter.Seq2[int, error] {
+//		return aio.Generate(func(yield func(int) bool) error {
+//			for i := range upto {
+//				if err := aio.Sleep(ctx, time.Second); err != nil {
+//					return err
+//				}
+//				if !yield(i) {
+//					return nil
+//				}
+//			}
+//			return nil
+//		})
+//	}
+func Generate[T any](body func(yield func(T) bool) error) iter.Seq2[T, error] {
+	return func(yield func(T, error) bool) {
+		more := true
+		err := body(func(v T) bool {
+			more = more && yield(v, nil)
+			return more
+		})
+		if err != nil && more {
+			var zero T
+			yield(zero, err)
+		}
+	}
+}
 
 type element[T any] struct {
 	v   T
@@ -89,7 +123,7 @@ func (p *Puller[T]) Close(ctx context.Context) error {
 func Merge[T any](ctx context.Context, streams ...Stream[T]) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
 		items := NewQueue[element[T]](len(streams))
-		tasks := make([]Awaitable[struct{}], len(streams))
+		tasks := make([]*Task[struct{}], len(streams))
 		running := len(streams)
 		for i, s := range streams {
 			tasks[i] = Go(ctx, func(ctx context.Context) error {
@@ -111,7 +145,7 @@ func Merge[T any](ctx context.Context, streams ...Stream[T]) iter.Seq2[T, error]
 				t.Cancel()
 			}
 			items.Shutdown(true)
-			GatherAll(context.WithoutCancel(ctx), tasks...)
+			gather(context.WithoutCancel(ctx), tasks, false)
 		}()
 		if len(streams) == 0 {
 			return

@@ -399,7 +399,7 @@ func TestFuture(t *testing.T) {
 		if len(order) != 0 {
 			t.Error("done callbacks ran synchronously")
 		}
-		rs, err := aio.Gather(ctx, waiters[0], waiters[1], waiters[2])
+		rs, err := aio.Gather(ctx, waiters[0].Await, waiters[1].Await, waiters[2].Await)
 		if err != nil || rs[0] != 7 || rs[2] != 7 {
 			t.Errorf("waiters got %v %v", rs, err)
 		}

@@ -39,10 +39,8 @@ func TestLectureToThread(t *testing.T) {
 			close(release)
 			return nil
 		})
-		aw := func() aio.Awaitable[struct{}] {
-			return aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, blockingIO) })
-		}
-		if _, err := aio.Gather(ctx, aw(), aw(), aw()); err != nil {
+		inThread := func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, blockingIO) }
+		if _, err := aio.Gather(ctx, inThread, inThread, inThread); err != nil {
 			return err
 		}
 		ticker.Await(ctx)
@@ -76,7 +74,7 @@ func TestToThreadPoolLimit(t *testing.T) {
 				})
 			})
 		}
-		rs, err := aio.Gather(ctx, ts...)
+		rs, err := aio.Gather(ctx, awaits(ts)...)
 		if err != nil || rs[6] != 36 {
 			t.Errorf("results %v %v", rs, err)
 		}
@@ -355,7 +353,7 @@ func TestToGoroutine(t *testing.T) {
 				})
 			})
 		}
-		if _, err := aio.Gather(ctx, ts...); err != nil {
+		if _, err := aio.Gather(ctx, awaits(ts)...); err != nil {
 			return err
 		}
 		tk := aio.Spawn(ctx, func(ctx context.Context) (error, error) {

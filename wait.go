@@ -106,49 +106,23 @@ func waitFor[W Waitable](ctx context.Context, mode WaitMode, timeout time.Durati
 	return err
 }
 
-// unique drops the repeats of an awaitable, keeping the first (asyncio's
-// as_completed takes a set). It allocates only when there are repeats.
-func unique[T any](aws []Awaitable[T]) []Awaitable[T] {
-	for i := 1; i < len(aws); i++ {
-		for j := range i {
-			if aws[j].base() == aws[i].base() {
-				return dedupe(aws)
-			}
-		}
-		if i >= 16 { // past a few, a map is cheaper than comparing pairs
-			return dedupe(aws)
-		}
-	}
-	return aws
-}
-
-func dedupe[T any](aws []Awaitable[T]) []Awaitable[T] {
-	seen := make(map[*fut]struct{}, len(aws))
-	out := make([]Awaitable[T], 0, len(aws))
-	for _, a := range aws {
-		if _, ok := seen[a.base()]; !ok {
-			seen[a.base()] = struct{}{}
-			out = append(out, a)
-		}
-	}
-	return out
-}
-
-// AsCompleted returns an iterator over the results of the awaitables in the
-// order they complete (asyncio.as_completed); an awaitable given twice is
-// yielded once. Range over it inside a task; each
-// step suspends the task until the next awaitable is done. If ctx is cancelled
-// the iterator yields the cause once and stops. Breaking out of the loop leaves
-// the awaitables running. It returns a single-use iterator.
-func AsCompleted[T any](ctx context.Context, aws ...Awaitable[T]) iter.Seq2[T, error] {
-	aws = unique(aws)
+// AsCompleted runs each function as a task of its own, concurrently, and
+// returns an iterator over their results in the order they complete
+// (asyncio.as_completed). Range over it inside a task; each step suspends
+// the task until the next one is done. If ctx is cancelled the iterator
+// yields the cause once and stops. Breaking out of the loop cancels the tasks
+// not yet yielded. The tasks start when the iteration does; the iterator is
+// single-use.
+func AsCompleted[T any](ctx context.Context, fns ...func(context.Context) (T, error)) iter.Seq2[T, error] {
 	return func(yield func(T, error) bool) {
-		var queue []Awaitable[T]
+		aws := spawnAll(ctx, fns)
+		var queue []*Task[T]
 		var wake fut
 		links := make([]waiter, len(aws))
 		defer func() {
 			for i, a := range aws {
 				a.base().unlink(&links[i])
+				a.Cancel() // a no-op for those done
 			}
 		}()
 		var t *task

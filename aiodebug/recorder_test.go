@@ -28,7 +28,7 @@ func recordFactorials(t *testing.T) *aiodebug.Recorder {
 				return r, nil
 			}, aio.WithName(name))
 		}
-		_, err := aio.Gather(ctx, fact("A", 2), fact("B", 3), fact("C", 4))
+		_, _, err := aio.Wait(ctx, aio.AllCompleted, 0, fact("A", 2), fact("B", 3), fact("C", 4))
 		return err
 	}, aio.WithClock(aio.NewVirtualClock(time.Time{})), rec.Option())
 	if err != nil {

@@ -53,15 +53,15 @@ func ExampleSession_limits() {
 	err := aio.Run(context.Background(), func(ctx context.Context) error {
 		session := &aiohttp.Session{LimitPerHost: 2}
 		defer session.Close()
-		var tasks []aio.Awaitable[string]
+		var tasks []func(context.Context) (string, error)
 		for i := range 5 {
-			tasks = append(tasks, aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+			tasks = append(tasks, func(ctx context.Context) (string, error) {
 				resp, err := session.Get(ctx, fmt.Sprintf("%s/page/%d", site.URL, i))
 				if err != nil {
 					return "", err
 				}
 				return resp.Text(ctx)
-			}))
+			})
 		}
 		pages, err := aio.Gather(ctx, tasks...)
 		fmt.Println(pages)

@@ -118,11 +118,11 @@ func TestKeepAliveAndLimits(t *testing.T) {
 				if n := srv.conns.Load(); n != 1 {
 					t.Errorf("5 sequential GETs and 2 HEADs used %d connections; want 1", n)
 				}
-				var tasks []aio.Awaitable[string]
+				var tasks []func(context.Context) (string, error)
 				for i := range 6 {
-					tasks = append(tasks, aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+					tasks = append(tasks, func(ctx context.Context) (string, error) {
 						return get(ctx, s, srv.URL+fmt.Sprint("/par", i))
-					}))
+					})
 				}
 				bodies, err := aio.Gather(ctx, tasks...)
 				if err != nil {
@@ -573,17 +573,17 @@ func TestSessionLimitAcrossHosts(t *testing.T) {
 		s := &aiohttp.Session{Limit: 2}
 		defer s.Close()
 		most := 0 // connections the session has open, seen from its tasks
-		var tasks []aio.Awaitable[string]
+		var tasks []func(context.Context) (string, error)
 		for i := range 20 {
 			site := []string{a.URL, b.URL}[i%2]
-			tasks = append(tasks, aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+			tasks = append(tasks, func(ctx context.Context) (string, error) {
 				resp, err := s.Get(ctx, fmt.Sprintf("%s/%d", site, i))
 				most = max(most, aiohttp.OpenConns(s))
 				if err != nil {
 					return "", err
 				}
 				return resp.Text(ctx)
-			}))
+			})
 		}
 		bodies, err := aio.Gather(ctx, tasks...)
 		if err != nil {

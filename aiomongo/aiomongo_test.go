@@ -86,14 +86,16 @@ type item struct {
 func TestConcurrentTasksAndCursors(t *testing.T) {
 	run(t, func(ctx context.Context, db *aiomongo.Database) error {
 		coll := db.Collection("items")
-		var tasks []aio.Awaitable[struct{}]
-		for i := range 20 {
-			tasks = append(tasks, aio.Go(ctx, func(ctx context.Context) error {
-				_, err := coll.InsertOne(ctx, item{N: i, Group: []string{"odd", "even"}[(i+1)%2]})
-				return err
-			}))
-		}
-		if _, err := aio.Gather(ctx, tasks...); err != nil {
+		err := aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			for i := range 20 {
+				tg.Go(func(ctx context.Context) error {
+					_, err := coll.InsertOne(ctx, item{N: i, Group: []string{"odd", "even"}[(i+1)%2]})
+					return err
+				})
+			}
+			return nil
+		})
+		if err != nil {
 			return err
 		}
 		if n, err := coll.CountDocuments(ctx, bson.M{}); n != 20 || err != nil {

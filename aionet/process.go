@@ -169,7 +169,7 @@ func (p *Process) Communicate(ctx context.Context, input []byte) (stdout, stderr
 			}
 		}
 	}
-	outs, err := aio.Gather(ctx, aio.Spawn(ctx, readAll(p.Stdout)), aio.Spawn(ctx, readAll(p.Stderr)))
+	outs, err := aio.Gather(ctx, readAll(p.Stdout), readAll(p.Stderr))
 	if err != nil {
 		return nil, nil, err
 	}

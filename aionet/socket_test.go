@@ -151,7 +151,7 @@ func TestSocketDatagrams(t *testing.T) {
 				return err
 			}
 		}
-		got, err := aio.Gather(ctx, a, b)
+		got, err := aio.Gather(ctx, a.Await, b.Await)
 		if err != nil || len(got) != 2 || got[0] == got[1] {
 			t.Errorf("two receivers got %q, %v", got, err)
 		}

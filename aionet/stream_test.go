@@ -819,13 +819,10 @@ func TestServeProtocol(t *testing.T) {
 				}
 			}}
 		})
-		var clients []aio.Awaitable[struct{}]
-		for range 3 {
-			clients = append(clients, aio.Go(ctx, func(ctx context.Context) error {
-				return protocolClient(ctx, ln.Addr().String())
-			}))
+		client := func(ctx context.Context) (struct{}, error) {
+			return struct{}{}, protocolClient(ctx, ln.Addr().String())
 		}
-		if _, err := aio.Gather(ctx, clients...); err != nil {
+		if _, err := aio.Gather(ctx, client, client, client); err != nil {
 			return err
 		}
 		if err := aio.Timeout(ctx, 5*time.Second, allLost.Wait); err != nil {

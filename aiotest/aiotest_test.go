@@ -45,7 +45,7 @@ func racy(ctx context.Context) error {
 		}
 		return nil
 	})
-	_, err := aio.Gather[struct{}](ctx, setter, checker)
+	_, err := aio.Gather(ctx, setter.Await, checker.Await)
 	return err
 }
 

@@ -30,12 +30,12 @@ func noop(context.Context) (struct{}, error) { return struct{}{}, nil }
 
 func spawn(ctx context.Context) (map[string]any, error) {
 	var dt time.Duration
-	ts := make([]aio.Awaitable[struct{}], n)
+	ts := make([]func(context.Context) (struct{}, error), n)
+	for i := range ts {
+		ts[i] = noop
+	}
 	for pass := 0; pass < 2; pass++ { // the first pass warms up; the second is reported
 		start := time.Now()
-		for i := range ts {
-			ts[i] = aio.Spawn(ctx, noop)
-		}
 		if _, err := aio.Gather(ctx, ts...); err != nil {
 			return nil, err
 		}
@@ -57,10 +57,10 @@ func switchBench(ctx context.Context) (map[string]any, error) {
 func timers(ctx context.Context) (map[string]any, error) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	start := time.Now()
-	ts := make([]aio.Awaitable[struct{}], n)
+	ts := make([]func(context.Context) (struct{}, error), n)
 	for i := range ts {
 		d := time.Duration(rng.Float64() * float64(100*time.Millisecond))
-		ts[i] = aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, d) })
+		ts[i] = func(ctx context.Context) (struct{}, error) { return struct{}{}, aio.Sleep(ctx, d) }
 	}
 	if _, err := aio.Gather(ctx, ts...); err != nil {
 		return nil, err
@@ -73,7 +73,7 @@ func idle(ctx context.Context) (map[string]any, error) {
 	ev := aio.NewFuture[struct{}](ctx)
 	runtime.GC()
 	before := rss()
-	ts := make([]aio.Awaitable[struct{}], n)
+	ts := make([]*aio.Task[struct{}], n)
 	for i := range ts {
 		ts[i] = aio.Spawn(ctx, ev.Await)
 	}
@@ -83,7 +83,7 @@ func idle(ctx context.Context) (map[string]any, error) {
 	runtime.GC()
 	after := rss()
 	ev.SetResult(struct{}{})
-	if _, err := aio.Gather(ctx, ts...); err != nil {
+	if _, _, err := aio.Wait(ctx, aio.AllCompleted, 0, ts...); err != nil {
 		return nil, err
 	}
 	return map[string]any{"bytes_per_task": float64(after-before) / n, "base_rss_mib": float64(before) / (1 << 20)}, nil

@@ -239,14 +239,17 @@ func factorial(ctx context.Context, name string, number int) (int, error) {
 }
 
 func gather(ctx context.Context) error {
-	fact := func(name string, n int) *aio.Task[int] {
-		return aio.Spawn(ctx, func(ctx context.Context) (int, error) { return factorial(ctx, name, n) })
-	}
-	results, err := aio.Gather(ctx, fact("A", 2), fact("B", 3), fact("C", 4))
+	results, err := aio.Gather(ctx,
+		func(ctx context.Context) (int, error) { return factorial(ctx, "A", 2) },
+		func(ctx context.Context) (int, error) { return factorial(ctx, "B", 3) },
+		func(ctx context.Context) (int, error) { return factorial(ctx, "C", 4) },
+	)
 	say(ctx, "gather: %v %v", results, err)
 	// return_exceptions=True: every result and error, in order.
-	failing := aio.Spawn(ctx, func(context.Context) (int, error) { return 0, errors.New("no factorial for you") })
-	all, _ := aio.GatherAll(ctx, fact("D", 2), failing)
+	all, _ := aio.GatherAll(ctx,
+		func(ctx context.Context) (int, error) { return factorial(ctx, "D", 2) },
+		func(context.Context) (int, error) { return 0, errors.New("no factorial for you") },
+	)
 	say(ctx, "gather(return_exceptions=True): %+v", all)
 	return err
 }
@@ -351,8 +354,8 @@ func shield(ctx context.Context) error {
 
 func asCompleted(ctx context.Context) error {
 	type pair struct{ number, result int }
-	fact := func(number int) *aio.Task[pair] {
-		return aio.Spawn(ctx, func(ctx context.Context) (pair, error) {
+	fact := func(number int) func(context.Context) (pair, error) {
+		return func(ctx context.Context) (pair, error) {
 			result := 1
 			for i := 2; i <= number; i++ {
 				if err := aio.Sleep(ctx, time.Second); err != nil {
@@ -361,7 +364,7 @@ func asCompleted(ctx context.Context) error {
 				result *= i
 			}
 			return pair{number, result}, nil
-		})
+		}
 	}
 	for p, err := range aio.AsCompleted(ctx, fact(4), fact(3), fact(5), fact(2)) {
 		if err != nil {
@@ -573,10 +576,8 @@ func toThread(ctx context.Context) error {
 	sequential := time.Since(start)
 	say(ctx, "=== WITH ToThread: parallel ===")
 	start = time.Now()
-	thread := func() aio.Awaitable[struct{}] {
-		return aio.Spawn(ctx, func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, blockingIO) })
-	}
-	if _, err := aio.Gather(ctx, thread(), thread(), thread()); err != nil {
+	thread := func(ctx context.Context) (struct{}, error) { return aio.ToThread(ctx, blockingIO) }
+	if _, err := aio.Gather(ctx, thread, thread, thread); err != nil {
 		return err
 	}
 	parallel := time.Since(start)
@@ -668,18 +669,17 @@ func fetchPages(ctx context.Context) error {
 	}
 	say(ctx, "%s %s ...", resp.Status, text[:min(70, len(text))])
 
-	pages := make([]*aio.Task[string], 3)
-	for i := range pages {
-		pages[i] = aio.Spawn(ctx, func(ctx context.Context) (string, error) {
-			resp, err := session.Get(ctx, fmt.Sprintf("%s/%d", site, i+1))
+	title := func(n int) func(context.Context) (string, error) {
+		return func(ctx context.Context) (string, error) {
+			resp, err := session.Get(ctx, fmt.Sprintf("%s/%d", site, n))
 			if err != nil {
 				return "", err
 			}
 			text, err := resp.Text(ctx)
 			return text[strings.Index(text, "<title>")+7 : strings.Index(text, "</title>")], err
-		})
+		}
 	}
-	titles, err := aio.Gather(ctx, pages[0], pages[1], pages[2])
+	titles, err := aio.Gather(ctx, title(1), title(2), title(3))
 	if err != nil {
 		return err
 	}
@@ -828,9 +828,9 @@ func backendServer(ctx context.Context) error {
 
 	say(ctx, "serving %s", "/profile/{name}")
 	texts, err := aio.Gather(ctx,
-		fetchText(ctx, session, site+"/profile/alice"),
-		fetchText(ctx, session, site+"/profile/bob"),
-		fetchText(ctx, session, site+"/profile/carol"))
+		fetchText(session, site+"/profile/alice"),
+		fetchText(session, site+"/profile/bob"),
+		fetchText(session, site+"/profile/carol"))
 	if err != nil {
 		return err
 	}
@@ -841,15 +841,15 @@ func backendServer(ctx context.Context) error {
 	return nil
 }
 
-// fetchText starts a task that GETs url and returns its text.
-func fetchText(ctx context.Context, s *aiohttp.Session, url string) aio.Awaitable[string] {
-	return aio.Spawn(ctx, func(ctx context.Context) (string, error) {
+// fetchText returns a call that GETs url and returns its text.
+func fetchText(s *aiohttp.Session, url string) func(context.Context) (string, error) {
+	return func(ctx context.Context) (string, error) {
 		resp, err := s.Get(ctx, url)
 		if err != nil {
 			return "", err
 		}
 		return resp.Text(ctx)
-	})
+	}
 }
 
 // chat is a WebSocket broadcast chat: every message a client sends reaches
@@ -935,7 +935,7 @@ func timeline(opts ...aio.Option) error {
 				return result, nil
 			}, aio.WithName("factorial "+name))
 		}
-		tasks := []aio.Awaitable[int]{fact("A", 2), fact("B", 3), fact("C", 4)}
+		tasks := []*aio.Task[int]{fact("A", 2), fact("B", 3), fact("C", 4)}
 		if err := aio.Sleep(ctx, 1500*time.Millisecond); err != nil {
 			return err
 		}
@@ -946,7 +946,7 @@ func timeline(opts ...aio.Option) error {
 				printTree(t, "        ")
 			}
 		}
-		_, err := aio.Gather(ctx, tasks...)
+		_, _, err := aio.Wait(ctx, aio.AllCompleted, 0, tasks...)
 		return err
 	}, opts...)
 	if err != nil {
