@@ -144,11 +144,11 @@ func ExampleWaitFor() {
 func ExampleShield() {
 	aio.Run(context.Background(), func(ctx context.Context) error {
 		start := aio.LoopOf(ctx).Now()
-		_, err := aio.WaitFor(ctx, time.Second, func(ctx context.Context) (string, error) {
-			return aio.Shield(ctx, func(ctx context.Context) (string, error) {
+		err := aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
+			return aio.Shield(ctx, func(ctx context.Context) error {
 				err := aio.Sleep(ctx, 5*time.Second)
 				fmt.Println("important task finished after", elapsed(ctx, start))
-				return "saved", err
+				return err
 			})
 		})
 		fmt.Println(err, "after", elapsed(ctx, start))

@@ -98,11 +98,64 @@ func (g *TaskGroup) Go(fn func(ctx context.Context) error, opts ...TaskOption) *
 		panic("aio: TaskGroup.Go called after the group finished")
 	}
 	t := Go(g.node, fn, opts...)
-	if !t.Done() {
-		g.active++
-		t.fut.addShared(g.onDone)
-	}
+	g.add(&t.fut)
 	return t
+}
+
+// SpawnIn starts fn as a task of the group, as TaskGroup.Go does, for
+// functions that return a value: read it from the task once Group has
+// returned, or await it (asyncio's tg.create_task returning a task).
+func SpawnIn[T any](g *TaskGroup, fn func(ctx context.Context) (T, error), opts ...TaskOption) *Task[T] {
+	if g.finished {
+		panic("aio: SpawnIn called after the group finished")
+	}
+	t := Spawn(g.node, fn, opts...)
+	g.add(&t.fut)
+	return t
+}
+
+// add makes the task of f a member of the group.
+func (g *TaskGroup) add(f *fut) {
+	if f.state == futPending {
+		g.active++
+		f.addShared(g.onDone)
+	}
+}
+
+// ErrNotStarted is returned by TaskGroup.Start when its function returned
+// without calling ready.
+var ErrNotStarted = errors.New("aio: the function given to TaskGroup.Start returned without calling ready")
+
+// Start starts fn as a task of the group and waits until fn calls ready
+// (Trio's nursery.start): a server that listens before it serves, a worker
+// that connects before it takes jobs. Start returns nil once ready is
+// called, and the task goes on in the group. If fn returns first, Start
+// returns its error (ErrNotStarted if it returned nil) and the group does not
+// see it; if the group is cancelled first, Start returns the cause and the
+// task is cancelled with the group. Call Start from a task of the group's
+// loop. A value for the caller (an address, a port) comes back through fn's
+// closure.
+func (g *TaskGroup) Start(fn func(ctx context.Context, ready func()) error, opts ...TaskOption) error {
+	if g.finished {
+		panic("aio: TaskGroup.Start called after the group finished")
+	}
+	started := NewFuture[struct{}](g.node)
+	g.Go(func(ctx context.Context) error {
+		err := fn(ctx, func() { started.SetResult(struct{}{}) })
+		if started.Done() {
+			return err // started: the group's to see
+		}
+		if err == nil {
+			err = ErrNotStarted
+		}
+		started.SetError(err)
+		return nil
+	}, opts...)
+	_, err := started.Await(g.node)
+	if err != nil && !started.Done() {
+		started.Cancel() // the caller gave up waiting: nobody reads it
+	}
+	return err
 }
 
 func (g *TaskGroup) childDone(f *fut) {

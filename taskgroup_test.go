@@ -423,3 +423,82 @@ func TestTaskGroupBodyPanics(t *testing.T) {
 		t.Fatalf("err=%v took=%v", err, took)
 	}
 }
+
+// TestTaskGroupSpawnIn: a task of the group that returns a value, read once
+// the group is done; a failure among them cancels the others as Go's do.
+func TestTaskGroupSpawnIn(t *testing.T) {
+	err, took, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		var a, b *aio.Task[int]
+		err := aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+			a = aio.SpawnIn(g, sleeper(time.Second, 42))
+			b = aio.SpawnIn(g, sleeper(2*time.Second, 11))
+			return nil
+		})
+		if x, _ := a.Result(); x != 42 {
+			t.Errorf("a = %d; want 42", x)
+		}
+		if x, _ := b.Result(); x != 11 {
+			t.Errorf("b = %d; want 11", x)
+		}
+		err = aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+			a = aio.SpawnIn(g, sleeper(time.Hour, 1))
+			aio.SpawnIn(g, func(ctx context.Context) (int, error) { return 0, failer(time.Second, errMy)(ctx) })
+			return nil
+		})
+		if !errors.Is(err, errMy) || !a.Cancelled() {
+			t.Errorf("group: %v, sibling cancelled %v; want errMy, true", err, a.Cancelled())
+		}
+		return nil
+	})
+	if err != nil || took != 3*time.Second {
+		t.Fatalf("err=%v took=%v; want nil, 3s", err, took)
+	}
+}
+
+// TestTaskGroupStart: Start returns once the task says it is ready, with the
+// task still running in the group; an error before ready goes to Start's
+// caller, not to the group; one after ready fails the group.
+func TestTaskGroupStart(t *testing.T) {
+	err, took, tr := vrun(t, func(ctx context.Context, tr *transcript) error {
+		err := aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+			var port int
+			err := g.Start(func(ctx context.Context, ready func()) error {
+				if err := aio.Sleep(ctx, time.Second); err != nil { // binding
+					return err
+				}
+				port = 8080
+				ready()
+				tr.printf("serving")
+				return aio.Sleep(ctx, time.Second)
+			})
+			tr.printf("started: %v, port %d", err, port)
+			err = g.Start(func(ctx context.Context, ready func()) error {
+				return aio.Sleep(ctx, time.Second)
+			})
+			tr.printf("never ready: %v", errors.Is(err, aio.ErrNotStarted))
+			err = g.Start(func(ctx context.Context, ready func()) error { return errMy })
+			tr.printf("failed before ready: %v", errors.Is(err, errMy))
+			return nil
+		})
+		tr.printf("group: %v", err)
+		err = aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+			g.Start(func(ctx context.Context, ready func()) error {
+				ready()
+				return failer(time.Second, errMy)(ctx)
+			})
+			return aio.Sleep(ctx, time.Hour)
+		})
+		tr.printf("failed after ready: %v", errors.Is(err, errMy))
+		return nil
+	})
+	if err != nil || took != 3*time.Second {
+		t.Fatalf("err=%v took=%v; want nil, 3s", err, took)
+	}
+	wantTranscript(t, tr, `
+1s serving
+1s started: <nil>, port 8080
+2s never ready: true
+2s failed before ready: true
+2s group: <nil>
+3s failed after ready: true`)
+}

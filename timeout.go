@@ -155,9 +155,17 @@ func (s *TimeoutScope) rescheduleNs(ns int64) bool {
 }
 
 // Shield calls fn in a new task that the cancellation of ctx does not reach
-// (asyncio.shield) and awaits it. If ctx is cancelled first, Shield returns the
-// cause at once and the task goes on to its end; its error, if nobody awaits it,
-// goes to the loop's exception handler. Its context keeps ctx's values.
-func Shield[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
-	return Spawn(context.WithoutCancel(ctx), fn).Await(ctx)
+// (asyncio.shield) and awaits it:
+//
+//	err := aio.Timeout(ctx, time.Second, func(ctx context.Context) error {
+//		return aio.Shield(ctx, save) // save goes on if the timeout expires
+//	})
+//
+// If ctx is cancelled first, Shield returns the cause at once and the task
+// goes on to its end; its error, if nobody awaits it, goes to the loop's
+// exception handler. Its context keeps ctx's values. A result comes back
+// through fn's closure.
+func Shield(ctx context.Context, fn func(ctx context.Context) error) error {
+	_, err := Go(context.WithoutCancel(ctx), fn).Await(ctx)
+	return err
 }
