@@ -9,6 +9,9 @@ import (
 	"iter"
 	"net/http"
 	"strings"
+	"time"
+
+	"github.com/aio-go/aio"
 )
 
 // Response is an HTTP response whose body is read by tasks (aiohttp's
@@ -31,6 +34,8 @@ type body struct {
 	zr   *gzip.Reader
 	err  error // the first error or io.EOF; reads after it return it
 	keep bool  // the connection may carry another request after this body
+	// deadline, if not zero, bounds every read (Session.Timeout).
+	deadline time.Time
 }
 
 func newResponse(c *conn, ctx context.Context, req *http.Request, hr *http.Response, askedGzip bool) *Response {
@@ -55,10 +60,26 @@ func newResponse(c *conn, ctx context.Context, req *http.Request, hr *http.Respo
 }
 
 // read reads from the body, waiting with ctx.
-func (b *body) read(ctx context.Context, p []byte) (int, error) {
+func (b *body) read(ctx context.Context, p []byte) (n int, err error) {
 	if b.err != nil {
 		return 0, b.err
 	}
+	if !b.deadline.IsZero() {
+		terr := aio.TimeoutAt(ctx, b.deadline, func(ctx context.Context) error {
+			n, err = b.readNow(ctx, p)
+			return err
+		})
+		if err == nil && terr != nil { // the timeout came before the read began
+			err = terr
+			b.finish(err)
+		}
+		return n, err
+	}
+	return b.readNow(ctx, p)
+}
+
+// readNow is read without Session.Timeout.
+func (b *body) readNow(ctx context.Context, p []byte) (int, error) {
 	b.c.nc.SetContext(ctx)
 	var n int
 	var err error

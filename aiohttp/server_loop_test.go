@@ -655,3 +655,69 @@ func TestServerLimits(t *testing.T) {
 		return nil
 	})
 }
+
+// TestSessionTimeoutAndJSON: Session.Timeout bounds a request to the end of
+// its body, on the loop's clock, whether the headers or the body are late;
+// Session.JSON sends a JSON body, and refuses one it cannot encode.
+func TestSessionTimeoutAndJSON(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /late-headers", func(w http.ResponseWriter, r *http.Request) {
+			aio.Sleep(r.Context(), 2*time.Second)
+		})
+		mux.HandleFunc("GET /late-body", func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, "first part, ")
+			w.(http.Flusher).Flush()
+			if aio.Sleep(r.Context(), 2*time.Second) == nil {
+				io.WriteString(w, "too late")
+			}
+		})
+		mux.HandleFunc("GET /in-time", func(w http.ResponseWriter, r *http.Request) {
+			aio.Sleep(r.Context(), 500*time.Millisecond)
+			io.WriteString(w, "in time")
+		})
+		mux.HandleFunc("POST /echo", func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body)
+			fmt.Fprintf(w, "%s %s", r.Header.Get("Content-Type"), b)
+		})
+		srv := &aiohttp.Server{Handler: mux}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		s := &aiohttp.Session{BaseURL: base, Timeout: time.Second}
+		defer s.Close()
+		clock := aio.LoopOf(ctx)
+		since := func(t0 time.Time) time.Duration { return clock.Now().Sub(t0) }
+
+		t0 := clock.Now()
+		if _, err := s.Get(ctx, "/late-headers"); !errors.Is(err, context.DeadlineExceeded) || since(t0) != time.Second {
+			t.Errorf("late headers: %v after %v; want DeadlineExceeded after 1s", err, since(t0))
+		}
+		t0 = clock.Now()
+		resp, err := s.Get(ctx, "/late-body")
+		if err != nil {
+			return err
+		}
+		if text, err := resp.Text(ctx); !errors.Is(err, context.DeadlineExceeded) || since(t0) != time.Second {
+			t.Errorf("late body: %q, %v after %v; want DeadlineExceeded after 1s", text, err, since(t0))
+		}
+		resp, err = s.Get(ctx, "/in-time")
+		if err != nil {
+			return err
+		}
+		if text, err := resp.Text(ctx); text != "in time" || err != nil {
+			t.Errorf("in time: %q, %v", text, err)
+		}
+
+		resp, err = s.JSON(ctx, http.MethodPost, "/echo", map[string]int{"a": 1})
+		if err != nil {
+			return err
+		}
+		if text, _ := resp.Text(ctx); text != `application/json {"a":1}` {
+			t.Errorf("JSON body: %q", text)
+		}
+		if _, err := s.JSON(ctx, http.MethodPost, "/echo", make(chan int)); err == nil || !strings.Contains(err.Error(), "JSON body") {
+			t.Errorf("a value JSON cannot encode: %v", err)
+		}
+		return nil
+	})
+}

@@ -1,8 +1,10 @@
 package aiohttp
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -45,6 +47,11 @@ type Session struct {
 	BaseURL string
 	// Header is sent with every request that does not set the same header.
 	Header http.Header
+	// Timeout, if positive, bounds each request from its start to the end of
+	// its response's body, redirects included (aiohttp's ClientTimeout
+	// total), on the loop's clock: a wait past it fails with
+	// context.DeadlineExceeded. 0 means no bound but the context's.
+	Timeout time.Duration
 	// TLSConfig configures https connections; nil means crypto/tls's
 	// defaults (the system's roots). ServerName is filled in per host.
 	TLSConfig *tls.Config
@@ -112,6 +119,18 @@ func (s *Session) Patch(ctx context.Context, url, contentType string, body io.Re
 	return s.send(ctx, http.MethodPatch, url, contentType, body)
 }
 
+// JSON sends a request with method whose body is v encoded as JSON, with
+// Content-Type application/json (aiohttp's json=); v that cannot be encoded
+// is an error before anything is sent. Read a JSON answer with
+// Response.JSON.
+func (s *Session) JSON(ctx context.Context, method, url string, v any) (*Response, error) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("aiohttp: JSON body: %w", err)
+	}
+	return s.send(ctx, method, url, "application/json", bytes.NewReader(b))
+}
+
 // Delete sends a DELETE request.
 func (s *Session) Delete(ctx context.Context, url string) (*Response, error) {
 	return s.send(ctx, http.MethodDelete, url, "", nil)
@@ -137,6 +156,22 @@ func (s *Session) Do(ctx context.Context, req *http.Request) (*Response, error) 
 	if err := s.bind(ctx); err != nil {
 		return nil, err
 	}
+	if s.Timeout > 0 {
+		deadline := s.loop.Now().Add(s.Timeout)
+		var resp *Response
+		err := aio.TimeoutAt(ctx, deadline, func(tctx context.Context) (err error) {
+			resp, err = s.do(tctx, req)
+			return err
+		})
+		if resp != nil {
+			resp.b.ctx, resp.b.deadline = ctx, deadline // the scope has ended: reads keep its deadline
+		}
+		return resp, err
+	}
+	return s.do(ctx, req)
+}
+
+func (s *Session) do(ctx context.Context, req *http.Request) (*Response, error) {
 	if req.URL == nil {
 		return nil, errors.New("aiohttp: request has no URL")
 	}
