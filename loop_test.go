@@ -264,18 +264,19 @@ func TestRunOn(t *testing.T) {
 	clk := aio.NewVirtualClock(time.Time{})
 	loop := aio.NewLoop(aio.WithClock(clk))
 	defer loop.Close()
-	v, err := aio.RunOn(loop, func(ctx context.Context) (int, error) {
-		return 3 + 5, aio.Sleep(ctx, time.Second)
+	var v int
+	err := aio.RunOn(loop, func(ctx context.Context) error {
+		v = 3 + 5
+		return aio.Sleep(ctx, time.Second)
 	})
 	if v != 8 || err != nil || clk.Since() != time.Second {
 		t.Fatalf("RunOn = %v, %v after %v; want 8, nil after 1s", v, err, clk.Since())
 	}
-	_, err = aio.RunOn(loop, func(ctx context.Context) (int, error) { return 0, errMy })
-	if err != errMy {
+	if err := aio.RunOn(loop, func(ctx context.Context) error { return errMy }); err != errMy {
 		t.Fatalf("RunOn = %v; want errMy", err)
 	}
 	loop.Close()
-	if _, err := aio.RunOn(loop, func(ctx context.Context) (int, error) { return 1, nil }); !errors.Is(err, aio.ErrClosed) {
+	if err := aio.RunOn(loop, func(ctx context.Context) error { return nil }); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("RunOn on a closed loop = %v; want ErrClosed", err)
 	}
 }

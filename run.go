@@ -34,19 +34,19 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 	return l.run(ctx, main)
 }
 
-// RunOn runs fn as a task on loop l, driving l from the calling goroutine
-// until the task is done, and returns what fn returned (asyncio's
-// loop.run_until_complete of a coroutine). Tasks fn started and did not
-// await are left on the loop, as asyncio leaves them; run the loop again, or
-// Close it, which cancels them. For a future or a task already on l, use
+// RunOn runs main as a task on loop l, driving l from the calling goroutine
+// until the task is done, and returns main's error (asyncio's
+// loop.run_until_complete of a coroutine): Run for a loop you keep. A value
+// comes back through main's closure. Tasks main started and did not await
+// are left on the loop, as asyncio leaves them; run the loop again, or Close
+// it, which cancels them. For a future or a task already on l, use
 // Loop.RunUntilComplete.
-func RunOn[T any](l *Loop, fn func(ctx context.Context) (T, error)) (T, error) {
-	t := Spawn(l.Context(), fn)
+func RunOn(l *Loop, main func(ctx context.Context) error) error {
+	t := Go(l.Context(), main)
 	if err := l.RunUntilComplete(t); err != nil {
-		var zero T
-		return zero, err
+		return err
 	}
-	return t.Result()
+	return t.Err()
 }
 
 // run is Run on loop l.

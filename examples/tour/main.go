@@ -12,6 +12,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -38,35 +39,37 @@ import (
 )
 
 // chapter is one section of the lecture. run is main's body under aio.Run;
-// a chapter that drives a loop by hand has raw instead.
+// a chapter that drives a loop by hand has onLoop (the tour makes and closes
+// the loop, as a notebook has one) or raw instead.
 type chapter struct {
 	name, title string
 	run         func(ctx context.Context) error
+	onLoop      func(loop *aio.Loop) error
 	raw         func(opts ...aio.Option) error
 }
 
 var chapters = []chapter{
-	{"generators", "From the very beginning: generators, send, yield from", nil, generators},
-	{"generator-coroutine", "A generator-based coroutine driven by the event loop", countdownChapter, nil},
-	{"event-loop", "Event loop: print_sum awaits compute", nil, eventLoop},
-	{"sleep", "Event loop: sleep is a future completed by call_later", sleepFromFuture, nil},
-	{"hello", "Modern asyncio: hello world", hello, nil},
-	{"say-after", "Scheduling coroutines: awaited in turn, then as tasks", sayAfter, nil},
-	{"gather", "asyncio.gather", gather, nil},
-	{"taskgroup", "asyncio.TaskGroup", taskGroup, nil},
-	{"wait-for", "Waiting & timeouts: wait_for(eternity(), timeout=1)", waitFor, nil},
-	{"cancel", "Cancelling coroutines: cleanup that awaits", cancelCleanup, nil},
-	{"shield", "Shielding coroutines from cancellation", shield, nil},
-	{"as-completed", "as_completed", asCompleted, nil},
-	{"async-with", "async with: a Lock held across awaits", asyncWith, nil},
-	{"async-for", "async for: an async generator, aiter and anext", asyncFor, nil},
-	{"to-thread", "Running synchronous code: asyncio.to_thread", toThread, nil},
-	{"io", "Asynchronous I/O: a server and its clients on loopback", loopbackIO, nil},
-	{"aiohttp", "aiohttp: a client session fetching pages", fetchPages, nil},
-	{"motor", "Motor: MongoDB from tasks (on an embedded server)", motor, nil},
-	{"server", "The tables turned: a server that awaits its backends", backendServer, nil},
-	{"chat", "WebSockets: a broadcast chat", chat, nil},
-	{"timeline", "Debugging asyncio: a timeline picture and a task tree", nil, timeline},
+	{"generators", "From the very beginning: generators, send, yield from", generators, nil, nil},
+	{"generator-coroutine", "A generator-based coroutine driven by the event loop", countdownChapter, nil, nil},
+	{"event-loop", "Event loop: print_sum awaits compute", nil, eventLoop, nil},
+	{"sleep", "Event loop: sleep is a future completed by call_later", sleepFromFuture, nil, nil},
+	{"hello", "Modern asyncio: hello world", hello, nil, nil},
+	{"say-after", "Scheduling coroutines: awaited in turn, then as tasks", scheduling, nil, nil},
+	{"gather", "asyncio.gather", gather, nil, nil},
+	{"taskgroup", "asyncio.TaskGroup", taskGroup, nil, nil},
+	{"wait-for", "Waiting & timeouts: wait_for(eternity(), timeout=1)", waitFor, nil, nil},
+	{"cancel", "Cancelling coroutines: cleanup that awaits", cancelCleanup, nil, nil},
+	{"shield", "Shielding coroutines from cancellation", shield, nil, nil},
+	{"as-completed", "as_completed", asCompleted, nil, nil},
+	{"async-with", "async with: a Lock held across awaits", asyncWith, nil, nil},
+	{"async-for", "async for: an async generator, aiter and anext", asyncFor, nil, nil},
+	{"to-thread", "Running synchronous code: asyncio.to_thread", toThread, nil, nil},
+	{"io", "Asynchronous I/O: a server and its clients on loopback", loopbackIO, nil, nil},
+	{"aiohttp", "aiohttp: a client session fetching pages", fetchPages, nil, nil},
+	{"motor", "Motor: MongoDB from tasks (on an embedded server)", motor, nil, nil},
+	{"server", "The tables turned: a server that awaits its backends", backendServer, nil, nil},
+	{"chat", "WebSockets: a broadcast chat", chat, nil, nil},
+	{"timeline", "Debugging asyncio: a timeline picture and a task tree", nil, nil, timeline},
 }
 
 var (
@@ -108,9 +111,15 @@ func tour(only string, real bool) error {
 			opts = append(opts, aio.WithClock(aio.NewVirtualClock(time.Time{})))
 		}
 		var err error
-		if c.raw != nil {
+		switch {
+		case c.raw != nil:
 			err = c.raw(opts...)
-		} else {
+		case c.onLoop != nil:
+			loop := aio.NewLoop(opts...)
+			start = loop.Now()
+			err = c.onLoop(loop)
+			loop.Close()
+		default:
 			err = aio.Run(context.Background(), func(ctx context.Context) error {
 				start = aio.LoopOf(ctx).Now()
 				return c.run(ctx)
@@ -132,8 +141,135 @@ func say(ctx context.Context, format string, args ...any) {
 	fmt.Fprintf(out, "[%5s] %s\n", d, fmt.Sprintf(format, args...))
 }
 
-// compute is the lecture's `async def compute(a, b)`: in Go, a function that
-// takes a context. Awaiting it is calling it.
+// ---- From the very beginning: generators (package gen) ----
+
+// cell eager_range
+func eagerRange(upTo int) []int {
+	var sequence []int
+	for index := 0; index < upTo; index++ {
+		sequence = append(sequence, index)
+	}
+	return sequence
+}
+
+// end cell eager_range
+
+// cell lazy_range
+func lazyRange(upTo int) *gen.Generator[int, struct{}, struct{}] {
+	return gen.New(func(y *gen.Yielder[int, struct{}]) (struct{}, error) {
+		for index := 0; index < upTo; index++ {
+			if _, err := y.Yield(index); err != nil {
+				return struct{}{}, err
+			}
+		}
+		return struct{}{}, nil
+	})
+}
+
+// end cell lazy_range
+
+// cell jumping_range
+func jumpingRange(upTo int) *gen.Generator[int, int, struct{}] {
+	return gen.New(func(y *gen.Yielder[int, int]) (struct{}, error) {
+		index := 0
+		for index < upTo {
+			jump, err := y.Yield(index)
+			if err != nil {
+				return struct{}{}, err
+			}
+			index += cmp.Or(jump, 1) // Next sends the zero value, Python's None
+		}
+		return struct{}{}, nil
+	})
+}
+
+// end cell jumping_range
+
+// A generator that is a function of its yielder is made with gen.New(bottom),
+// as bottom() makes one in Python.
+
+// cell bottom
+func bottom(y *gen.Yielder[int, struct{}]) (int, error) {
+	y.Yield(42)
+	y.Yield(84)
+	return 0, nil
+}
+
+// end cell bottom
+
+// cell top
+func top(y *gen.Yielder[int, struct{}]) (int, error) {
+	value, err := gen.YieldFrom(y, gen.New(bottom))
+	fmt.Fprintln(out, "top: bottom returned", value)
+	return value, err
+}
+
+// end cell top
+
+// value drops the second result of a call (an error, an ok), as the
+// lecture's cells do.
+func value[T, E any](v T, _ E) T { return v }
+
+func generators(context.Context) error {
+	fmt.Fprintln(out, "eager_range(5):", eagerRange(5))
+	fmt.Fprintln(out, "list(lazy_range(5)):", slices.Collect(lazyRange(5).All()))
+	// cell next-send
+	generator := jumpingRange(5)
+	fmt.Fprintln(out, "next   :", value(generator.Next()))
+	fmt.Fprintln(out, "send  2:", value(generator.Send(2)))
+	fmt.Fprintln(out, "next   :", value(generator.Next()))
+	fmt.Fprintln(out, "send -1:", value(generator.Send(-1)))
+	// end cell next-send
+	// cell yield-from
+	fmt.Fprintln(out, "list(top()):", slices.Collect(gen.New(top).All()))
+	g := gen.New(top)
+	fmt.Fprintln(out, "next(generator), next(generator):", value(g.Next()), value(g.Next()))
+	if _, err := g.Next(); errors.Is(err, gen.ErrStop) {
+		fmt.Fprintln(out, "StopIteration value:", value(g.Value()))
+	}
+	// end cell yield-from
+	return nil
+}
+
+// sleepFuture is asyncio.sleep as a generator-based coroutine sees it: a
+// future that a timer completes.
+func sleepFuture(ctx context.Context, d time.Duration) *aio.Future[struct{}] {
+	fut := aio.NewFuture[struct{}](ctx)
+	aio.LoopOf(ctx).CallLater(d, func() { fut.SetResult(struct{}{}) })
+	return fut
+}
+
+// countdownChapter: a generator-based coroutine (@types.coroutine) yields the
+// futures it waits for, and the event loop (here, the chapter's task)
+// resumes it when each is done. async/await does the same with a task's own
+// stack.
+func countdownChapter(ctx context.Context) error {
+	// cell countdown
+	countdown := func(n int) *gen.Generator[*aio.Future[struct{}], struct{}, struct{}] {
+		return gen.New(func(y *gen.Yielder[*aio.Future[struct{}], struct{}]) (struct{}, error) {
+			for ; n > 0; n-- {
+				say(ctx, "Count: %d", n)
+				if _, err := y.Yield(sleepFuture(ctx, time.Second)); err != nil {
+					return struct{}{}, err
+				}
+			}
+			return struct{}{}, nil
+		})
+	}
+	for fut := range countdown(3).All() { // run_until_complete: resume it when its future is done
+		say(ctx, "yielded a future, done? %v", fut.Done())
+		if _, err := fut.Await(ctx); err != nil {
+			return err
+		}
+	}
+	// end cell countdown
+	say(ctx, "countdown finished")
+	return nil
+}
+
+// ---- Event loop ----
+
+// cell compute
 func compute(ctx context.Context, a, b int) (int, error) {
 	say(ctx, "Compute...")
 	if err := aio.Sleep(ctx, time.Second); err != nil {
@@ -142,37 +278,39 @@ func compute(ctx context.Context, a, b int) (int, error) {
 	return a + b, nil
 }
 
-func eventLoop(opts ...aio.Option) error {
-	// loop.run_until_complete(print_sum(1, 2)), on a loop driven by hand.
-	loop := aio.NewLoop(opts...)
-	defer loop.Close()
-	start = loop.Now()
-	printSum := aio.Go(loop.Context(), func(ctx context.Context) error {
-		result, err := compute(ctx, 1, 2) // await compute(a, b)
+// end cell compute
+
+// eventLoop drives a loop by hand, as the lecture's loop.run_until_complete;
+// the tour made the loop (asyncio.get_event_loop) and closes it.
+func eventLoop(loop *aio.Loop) error {
+	// cell print_sum
+	printSum := func(ctx context.Context, a, b int) error {
+		result, err := compute(ctx, a, b)
 		if err != nil {
 			return err
 		}
-		say(ctx, "%d + %d = %d", 1, 2, result)
+		say(ctx, "%d + %d = %d", a, b, result)
 		return nil
-	})
-	if err := loop.RunUntilComplete(printSum); err != nil {
-		return err
 	}
-	return printSum.Err()
+	return aio.RunOn(loop, func(ctx context.Context) error { return printSum(ctx, 1, 2) })
+	// end cell print_sum
 }
 
+// cell sleep
 // sleep is the lecture's simplified asyncio.sleep: a future that a timer
 // callback completes.
-func sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
+func sleep(ctx context.Context, delay time.Duration) error {
+	if delay <= 0 {
 		return aio.Yield(ctx) // __sleep0: let the other tasks run
 	}
 	loop := aio.LoopOf(ctx)
 	future := aio.NewFuture[struct{}](ctx)
-	loop.CallLater(d, func() { future.SetResult(struct{}{}) })
+	loop.CallLater(delay, func() { future.SetResult(struct{}{}) })
 	_, err := future.Await(ctx)
 	return err
 }
+
+// end cell sleep
 
 func sleepFromFuture(ctx context.Context) error {
 	say(ctx, "sleeping 2 s on a future")
@@ -183,7 +321,10 @@ func sleepFromFuture(ctx context.Context) error {
 	return nil
 }
 
-func hello(ctx context.Context) error {
+// ---- Modern asyncio ----
+
+// cell hello
+func hello(ctx context.Context) error { // asyncio.run(main()) is the tour's aio.Run
 	say(ctx, "Hello ...")
 	if err := aio.Sleep(ctx, time.Second); err != nil {
 		return err
@@ -192,39 +333,48 @@ func hello(ctx context.Context) error {
 	return nil
 }
 
-func sayAfterFn(ctx context.Context, d time.Duration, what string) error {
-	say(ctx, "wait for %v", d)
-	if err := aio.Sleep(ctx, d); err != nil {
+// end cell hello
+
+// cell say_after
+func sayAfter(ctx context.Context, delay time.Duration, what string) error {
+	say(ctx, "wait for %v", delay)
+	if err := aio.Sleep(ctx, delay); err != nil {
 		return err
 	}
 	say(ctx, "%s", what)
 	return nil
 }
 
-func sayAfter(ctx context.Context) error {
-	say(ctx, "started (awaited in turn)")
-	if err := sayAfterFn(ctx, time.Second, "hello"); err != nil {
-		return err
-	}
-	if err := sayAfterFn(ctx, 2*time.Second, "world"); err != nil {
-		return err
-	}
-	say(ctx, "finished: 3 s")
+// end cell say_after
 
-	t0 := aio.LoopOf(ctx).Now()
-	task1 := aio.Go(ctx, func(ctx context.Context) error { return sayAfterFn(ctx, 2*time.Second, "hello") })
-	task2 := aio.Go(ctx, func(ctx context.Context) error { return sayAfterFn(ctx, time.Second, "world") })
-	say(ctx, "started (as two tasks)")
+func scheduling(ctx context.Context) error {
+	// cell awaited-in-turn
+	say(ctx, "started")
+	if err := sayAfter(ctx, time.Second, "hello"); err != nil {
+		return err
+	}
+	if err := sayAfter(ctx, 2*time.Second, "world"); err != nil {
+		return err
+	}
+	say(ctx, "finished")
+	// end cell awaited-in-turn
+	start = aio.LoopOf(ctx).Now()
+	// cell create_task
+	task1 := aio.Go(ctx, func(ctx context.Context) error { return sayAfter(ctx, 2*time.Second, "hello") })
+	task2 := aio.Go(ctx, func(ctx context.Context) error { return sayAfter(ctx, time.Second, "world") })
+	say(ctx, "started")
 	if _, err := task1.Await(ctx); err != nil {
 		return err
 	}
 	if _, err := task2.Await(ctx); err != nil {
 		return err
 	}
-	say(ctx, "finished: %v", aio.LoopOf(ctx).Now().Sub(t0))
+	say(ctx, "finished")
+	// end cell create_task
 	return nil
 }
 
+// cell factorial
 func factorial(ctx context.Context, name string, number int) (int, error) {
 	result := 1
 	for i := 2; i <= number; i++ {
@@ -238,12 +388,16 @@ func factorial(ctx context.Context, name string, number int) (int, error) {
 	return result, nil
 }
 
+// end cell factorial
+
 func gather(ctx context.Context) error {
+	// cell gather
 	results, err := aio.Gather(ctx,
 		func(ctx context.Context) (int, error) { return factorial(ctx, "A", 2) },
 		func(ctx context.Context) (int, error) { return factorial(ctx, "B", 3) },
 		func(ctx context.Context) (int, error) { return factorial(ctx, "C", 4) },
 	)
+	// end cell gather
 	say(ctx, "gather: %v %v", results, err)
 	// return_exceptions=True: every result and error, in order.
 	all, _ := aio.GatherAll(ctx,
@@ -255,20 +409,16 @@ func gather(ctx context.Context) error {
 }
 
 func taskGroup(ctx context.Context) error {
+	// cell taskgroup
 	err := aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
-		for _, c := range []struct {
-			name string
-			n    int
-		}{{"A", 2}, {"B", 3}, {"C", 4}} {
-			tg.Go(func(ctx context.Context) error {
-				_, err := factorial(ctx, c.name, c.n)
-				return err
-			})
-		}
+		aio.SpawnIn(tg, func(ctx context.Context) (int, error) { return factorial(ctx, "A", 2) })
+		aio.SpawnIn(tg, func(ctx context.Context) (int, error) { return factorial(ctx, "B", 3) })
+		aio.SpawnIn(tg, func(ctx context.Context) (int, error) { return factorial(ctx, "C", 4) })
 		say(ctx, "tasks pending to start")
 		return nil
 	})
 	say(ctx, "tasks complete")
+	// end cell taskgroup
 	if err != nil {
 		return err
 	}
@@ -292,196 +442,85 @@ func taskGroup(ctx context.Context) error {
 }
 
 func waitFor(ctx context.Context) error {
-	eternity := func(ctx context.Context) (struct{}, error) {
+	// cell eternity
+	eternity := func(ctx context.Context) error {
 		if err := aio.Sleep(ctx, time.Hour); err != nil {
-			return struct{}{}, err
+			return err
 		}
 		say(ctx, "yay!")
-		return struct{}{}, nil
+		return nil
 	}
-	if _, err := aio.WaitFor(ctx, time.Second, eternity); errors.Is(err, context.DeadlineExceeded) {
+	if err := aio.Timeout(ctx, time.Second, eternity); errors.Is(err, context.DeadlineExceeded) {
 		say(ctx, "timeout!")
 	}
+	// end cell eternity
 	return nil
 }
 
 func cancelCleanup(ctx context.Context) error {
-	anotherEternity := func(ctx context.Context) (_ struct{}, err error) {
+	// cell another_eternity
+	anotherEternity := func(ctx context.Context) error {
 		defer func() {
 			say(ctx, "cancelled")
-			// ctx is cancelled now; cleanup awaits with a context that is not.
-			if e := aio.Sleep(context.WithoutCancel(ctx), 5*time.Second); e != nil {
-				err = e
-			}
+			aio.Sleep(aio.Cleanup(ctx), 5*time.Second) // finally: await asyncio.sleep(5)
 		}()
 		if err := aio.Sleep(ctx, time.Hour); err != nil {
-			return struct{}{}, err
+			return err
 		}
 		say(ctx, "yay!")
-		return struct{}{}, nil
+		return nil
 	}
 	say(ctx, "started")
-	if _, err := aio.WaitFor(ctx, time.Second, anotherEternity); errors.Is(err, context.DeadlineExceeded) {
+	if err := aio.Timeout(ctx, time.Second, anotherEternity); errors.Is(err, context.DeadlineExceeded) {
 		say(ctx, "timeout!")
 	}
-	say(ctx, "finished: 1 s of timeout plus 5 s of cleanup")
+	say(ctx, "finished")
+	// end cell another_eternity
 	return nil
 }
 
 func shield(ctx context.Context) error {
-	var important *aio.Task[struct{}]
-	importantTask := func(ctx context.Context) (struct{}, error) {
-		important = aio.CurrentTask(ctx).(*aio.Task[struct{}])
+	// cell shield
+	importantTask := func(ctx context.Context) error {
 		say(ctx, "important task started")
 		if err := aio.Sleep(ctx, 5*time.Second); err != nil {
-			return struct{}{}, err
+			return err
 		}
 		say(ctx, "important task finished")
-		return struct{}{}, nil
+		return nil
 	}
 	say(ctx, "started")
-	_, err := aio.WaitFor(ctx, time.Second, func(ctx context.Context) (struct{}, error) {
-		return aio.Shield(ctx, importantTask)
-	})
+	err := aio.Timeout(ctx, time.Second, func(ctx context.Context) error { return aio.Shield(ctx, importantTask) })
 	if errors.Is(err, context.DeadlineExceeded) {
 		say(ctx, "timeout!")
 	}
 	say(ctx, "finished")
-	// In the notebook the loop keeps running; a program waits for the task.
-	_, err = important.Await(ctx)
-	return err
+	// end cell shield
+	// In the notebook the loop keeps running; a program lets the task end.
+	return aio.Sleep(ctx, 4*time.Second)
 }
 
 func asCompleted(ctx context.Context) error {
-	type pair struct{ number, result int }
-	fact := func(number int) func(context.Context) (pair, error) {
-		return func(ctx context.Context) (pair, error) {
+	// cell as_completed
+	factorial := func(number int) func(context.Context) ([2]int, error) {
+		return func(ctx context.Context) ([2]int, error) {
 			result := 1
 			for i := 2; i <= number; i++ {
 				if err := aio.Sleep(ctx, time.Second); err != nil {
-					return pair{}, err
+					return [2]int{}, err
 				}
 				result *= i
 			}
-			return pair{number, result}, nil
+			return [2]int{number, result}, nil
 		}
 	}
-	for p, err := range aio.AsCompleted(ctx, fact(4), fact(3), fact(5), fact(2)) {
+	for r, err := range aio.AsCompleted(ctx, factorial(4), factorial(3), factorial(5), factorial(2)) {
 		if err != nil {
 			return err
 		}
-		say(ctx, "Factorial(%d) = %d", p.number, p.result)
+		say(ctx, "Factorial(%d) = %d", r[0], r[1])
 	}
-	return nil
-}
-
-// ---- From the very beginning: generators (package gen) ----
-
-func eagerRange(upTo int) []int {
-	var sequence []int
-	for index := 0; index < upTo; index++ {
-		sequence = append(sequence, index)
-	}
-	return sequence
-}
-
-func lazyRange(upTo int) *gen.Generator[int, struct{}, struct{}] {
-	return gen.New(func(y *gen.Yielder[int, struct{}]) (struct{}, error) {
-		for index := 0; index < upTo; index++ {
-			if _, err := y.Yield(index); err != nil {
-				return struct{}{}, err
-			}
-		}
-		return struct{}{}, nil
-	})
-}
-
-// jumpingRange: Next sends the zero value, Python's None, a jump of 1.
-func jumpingRange(upTo int) *gen.Generator[int, int, struct{}] {
-	return gen.New(func(y *gen.Yielder[int, int]) (struct{}, error) {
-		index := 0
-		for index < upTo {
-			jump, err := y.Yield(index)
-			if err != nil {
-				return struct{}{}, err
-			}
-			if jump == 0 {
-				jump = 1
-			}
-			index += jump
-		}
-		return struct{}{}, nil
-	})
-}
-
-func bottom() *gen.Generator[int, struct{}, int] {
-	return gen.New(func(y *gen.Yielder[int, struct{}]) (int, error) {
-		y.Yield(42)
-		y.Yield(84)
-		return 0, nil
-	})
-}
-
-func top() *gen.Generator[int, struct{}, int] {
-	return gen.New(func(y *gen.Yielder[int, struct{}]) (int, error) {
-		value, err := gen.YieldFrom(y, bottom())
-		fmt.Fprintln(out, "top: bottom returned", value)
-		return value, err
-	})
-}
-
-func generators(...aio.Option) error {
-	fmt.Fprintln(out, "eager_range(5):", eagerRange(5))
-	fmt.Fprintln(out, "list(lazy_range(5)):", slices.Collect(lazyRange(5).All()))
-	g := jumpingRange(5)
-	v, _ := g.Next()
-	fmt.Fprintln(out, "next   :", v)
-	v, _ = g.Send(2)
-	fmt.Fprintln(out, "send  2:", v)
-	v, _ = g.Next()
-	fmt.Fprintln(out, "next   :", v)
-	v, _ = g.Send(-1)
-	fmt.Fprintln(out, "send -1:", v)
-	fmt.Fprintln(out, "list(top()):", slices.Collect(top().All()))
-	t := top()
-	a, _ := t.Next()
-	b, _ := t.Next()
-	fmt.Fprintln(out, "next(generator), next(generator):", a, b)
-	if _, err := t.Next(); errors.Is(err, gen.ErrStop) {
-		value, _ := t.Value()
-		fmt.Fprintln(out, "StopIteration value:", value)
-	}
-	return nil
-}
-
-// countdownChapter: a generator-based coroutine (@types.coroutine) yields the
-// futures it waits for; the event loop (here, a task) resumes it when each
-// is done. async/await does the same with a task's own stack.
-func countdownChapter(ctx context.Context) error {
-	countdown := func(n int) *gen.Generator[*aio.Future[struct{}], struct{}, struct{}] {
-		return gen.New(func(y *gen.Yielder[*aio.Future[struct{}], struct{}]) (struct{}, error) {
-			for n > 0 {
-				say(ctx, "Count: %d", n)
-				fut := aio.NewFuture[struct{}](ctx) // asyncio.sleep(1), by hand
-				aio.LoopOf(ctx).CallLater(time.Second, func() { fut.SetResult(struct{}{}) })
-				if _, err := y.Yield(fut); err != nil {
-					return struct{}{}, err
-				}
-				n--
-			}
-			return struct{}{}, nil
-		})
-	}
-	// loop.run_until_complete(countdown(3)): resume the coroutine each time
-	// the future it yielded is done.
-	coro := countdown(3)
-	for fut := range coro.All() {
-		say(ctx, "yielded a future, done? %v", fut.Done())
-		if _, err := fut.Await(ctx); err != nil {
-			return err
-		}
-	}
-	say(ctx, "countdown finished")
+	// end cell as_completed
 	return nil
 }
 
@@ -491,10 +530,12 @@ func asyncWith(ctx context.Context) error {
 	var lock aio.Lock
 	balance := 100
 	withdraw := func(ctx context.Context, who string, amount int) error {
+		// cell lock
 		if err := lock.Lock(ctx); err != nil { // async with lock:
 			return err
 		}
 		defer lock.Unlock()
+		// end cell lock
 		seen := balance
 		if err := aio.Sleep(ctx, time.Second); err != nil { // an await inside the critical section
 			return err
@@ -514,38 +555,39 @@ func asyncWith(ctx context.Context) error {
 
 // ---- async for ----
 
-// ticker is the lecture's async generator: an iterator whose body awaits.
+// cell ticker
 func ticker(ctx context.Context, upto int) iter.Seq2[int, error] {
-	return func(yield func(int, error) bool) {
+	return aio.Generate(func(yield func(int) bool) error {
 		for i := range upto {
 			if err := aio.Sleep(ctx, time.Second); err != nil {
-				yield(0, err)
-				return
+				return err
 			}
-			if !yield(i, nil) {
-				return
+			if !yield(i) {
+				return nil
 			}
 		}
-	}
+		return nil
+	})
 }
 
+// end cell ticker
+
 func asyncFor(ctx context.Context) error {
-	for i, err := range ticker(ctx, 3) { // async for i in ticker(3)
+	// cell async-for
+	for i, err := range ticker(ctx, 3) {
 		if err != nil {
 			return err
 		}
 		say(ctx, "%d", i)
 	}
-	next, stop := iter.Pull2(ticker(ctx, 2)) // aiter(ticker(2))
+	// end cell async-for
+	// cell aiter-anext
+	anext, stop := iter.Pull2(ticker(ctx, 2)) // aiter(ticker(2))
 	defer stop()
-	for range 3 {
-		i, err, ok := next() // await anext(async_iter)
-		if !ok {
-			say(ctx, "StopAsyncIteration")
-			break
-		}
-		say(ctx, "anext: %d %v", i, err)
-	}
+	say(ctx, "anext: %v", fmt.Sprint(anext()))
+	say(ctx, "anext: %v", fmt.Sprint(anext()))
+	say(ctx, "anext: %v (StopAsyncIteration)", fmt.Sprint(anext()))
+	// end cell aiter-anext
 	return nil
 }
 
@@ -556,23 +598,30 @@ var blockFor = time.Second
 
 var outMu sync.Mutex
 
+// cell blocking_io
 func blockingIO(context.Context) (struct{}, error) {
-	outMu.Lock()
-	fmt.Fprintln(out, "        start blocking IO")
-	outMu.Unlock()
+	shout("start blocking IO")
 	time.Sleep(blockFor) // blocks its goroutine, not the loop
-	outMu.Lock()
-	fmt.Fprintln(out, "        finished blocking IO")
-	outMu.Unlock()
+	shout("finished blocking IO")
 	return struct{}{}, nil
 }
 
+// end cell blocking_io
+
+// shout prints a line from any goroutine.
+func shout(s string) {
+	outMu.Lock()
+	defer outMu.Unlock()
+	fmt.Fprintln(out, "        "+s)
+}
+
 func toThread(ctx context.Context) error {
+	// cell to_thread
 	say(ctx, "=== WITHOUT ToThread: sequential ===")
 	start := time.Now()
-	for range 3 {
-		blockingIO(ctx)
-	}
+	blockingIO(ctx)
+	blockingIO(ctx)
+	blockingIO(ctx)
 	sequential := time.Since(start)
 	say(ctx, "=== WITH ToThread: parallel ===")
 	start = time.Now()
@@ -582,6 +631,7 @@ func toThread(ctx context.Context) error {
 	}
 	parallel := time.Since(start)
 	say(ctx, "sequential took %.1f blocking calls, parallel %.1f", sequential.Seconds()/blockFor.Seconds(), parallel.Seconds()/blockFor.Seconds())
+	// end cell to_thread
 	return nil
 }
 
@@ -657,6 +707,7 @@ func fetchPages(ctx context.Context) error {
 		first = site + "/"
 	}
 
+	// cell aiohttp
 	session := &aiohttp.Session{} // async with aiohttp.ClientSession() as session:
 	defer session.Close()
 	resp, err := session.Get(ctx, first) //     async with session.get(url) as resp:
@@ -668,6 +719,7 @@ func fetchPages(ctx context.Context) error {
 		return err
 	}
 	say(ctx, "%s %s ...", resp.Status, text[:min(70, len(text))])
+	// end cell aiohttp
 
 	title := func(n int) func(context.Context) (string, error) {
 		return func(ctx context.Context) (string, error) {
@@ -704,26 +756,25 @@ func motor(ctx context.Context) error {
 		defer srv.Close()
 		uri = srv.URI()
 	}
+	noID := options.Find().SetProjection(bson.M{"_id": 0}) // the _id differs at every run: not printed
+	// cell motor
 	client, err := aiomongo.NewClient(uri) // client = AsyncIOMotorClient('localhost', 27017)
 	if err != nil {
 		return err
 	}
-	defer client.Disconnect(context.WithoutCancel(ctx))
-	coll := client.Database("test_database").Collection("test_collection")
-	defer coll.Drop(context.WithoutCancel(ctx))
-
-	// await client.test_database.test_collection.insert_one({'key': 'value'})
-	if _, err := coll.InsertOne(ctx, bson.M{"key": "value"}); err != nil {
+	defer client.Disconnect(aio.Cleanup(ctx))
+	if _, err := client.Database("test_database").Collection("test_collection").InsertOne(ctx, bson.M{"key": "value"}); err != nil {
 		return err
 	}
-	// async for document in ....find({'key': 'value'}): print(document)
-	noID := options.Find().SetProjection(bson.M{"_id": 0}) // the _id differs at every run
-	for doc, err := range coll.Find(ctx, bson.M{"key": "value"}, noID).Docs(ctx) {
+	for doc, err := range client.Database("test_database").Collection("test_collection").Find(ctx, bson.M{"key": "value"}, noID).Docs(ctx) {
 		if err != nil {
 			return err
 		}
 		say(ctx, "%s", doc)
 	}
+	// end cell motor
+	coll := client.Database("test_database").Collection("test_collection")
+	defer coll.Drop(aio.Cleanup(ctx))
 
 	// Ten tasks insert at once; the loop serves them all while the driver works.
 	err = aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
@@ -780,9 +831,9 @@ func backendServer(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	defer client.Disconnect(context.WithoutCancel(ctx))
+	defer client.Disconnect(aio.Cleanup(ctx))
 	users := client.Database("tour").Collection("users")
-	defer users.Drop(context.WithoutCancel(ctx))
+	defer users.Drop(aio.Cleanup(ctx))
 	for _, name := range []string{"alice", "bob", "carol"} {
 		if _, err := users.InsertOne(ctx, bson.M{"name": name, "city": strings.ToUpper(name[:1]) + "-town"}); err != nil {
 			return err
@@ -889,7 +940,7 @@ func chat(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		defer ws.Close(context.WithoutCancel(ctx), aiohttp.CloseNormal, "bye")
+		defer ws.Close(aio.Cleanup(ctx), aiohttp.CloseNormal, "bye")
 		clients[i] = ws
 	}
 	// Each handler joined members before its client saw the handshake's
