@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/aio-go/aio"
@@ -297,4 +298,230 @@ func ExampleTimeoutScope_Cancel() {
 	}
 	// Output:
 	// aio: cancelled: enough waiting true
+}
+
+// A finally block that awaits: the cleanup runs after the cancellation that
+// unwinds the task, and takes its 5 s.
+func ExampleCleanup() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		start := aio.LoopOf(ctx).Now()
+		anotherEternity := func(ctx context.Context) error {
+			defer func() {
+				fmt.Println("cancelled after", elapsed(ctx, start))
+				aio.Sleep(aio.Cleanup(ctx), 5*time.Second) // finally: await asyncio.sleep(5)
+			}()
+			return aio.Sleep(ctx, time.Hour)
+		}
+		err := aio.Timeout(ctx, time.Second, anotherEternity)
+		fmt.Println(err, "after", elapsed(ctx, start))
+		return nil
+	}, virtual)
+	// Output:
+	// cancelled after 1s
+	// context deadline exceeded after 6s
+}
+
+// A task's cancellation is a *CancelledError carrying the message it was
+// cancelled with; errors.Is matches it with context.Canceled.
+func ExampleCancelledError() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		t := aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, time.Hour) })
+		aio.Yield(ctx) // let it start
+		t.CancelWithMessage("shutting down")
+		_, err := t.Await(ctx)
+		var ce *aio.CancelledError
+		fmt.Println(errors.As(err, &ce), ce.Msg, errors.Is(err, context.Canceled), t.Done(), t.Cancelled())
+		return nil
+	}, virtual)
+	// Output: true shutting down true true true
+}
+
+// Yield lets the other ready tasks run (asyncio.sleep(0)).
+func ExampleYield() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		aio.Go(ctx, func(ctx context.Context) error {
+			fmt.Println("the other task runs")
+			return nil
+		})
+		fmt.Println("main yields")
+		aio.Yield(ctx)
+		fmt.Println("main goes on")
+		return nil
+	})
+	// Output:
+	// main yields
+	// the other task runs
+	// main goes on
+}
+
+// An async generator whose body returns its error; range over it in a task.
+func ExampleGenerate() {
+	ticker := func(ctx context.Context, upto int) iter.Seq2[int, error] {
+		return aio.Generate(func(yield func(int) bool) error {
+			for i := range upto {
+				if err := aio.Sleep(ctx, time.Second); err != nil {
+					return err
+				}
+				if !yield(i) {
+					return nil
+				}
+			}
+			return nil
+		})
+	}
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		start := aio.LoopOf(ctx).Now()
+		for i, err := range ticker(ctx, 3) { // async for i in ticker(3)
+			fmt.Println(i, err, elapsed(ctx, start))
+		}
+		err := aio.Timeout(ctx, 1500*time.Millisecond, func(ctx context.Context) error {
+			for _, err := range ticker(ctx, 3) {
+				if err != nil {
+					return err // the generator's error, as its last element
+				}
+			}
+			return nil
+		})
+		fmt.Println(err)
+		return nil
+	}, virtual)
+	// Output:
+	// 0 <nil> 1s
+	// 1 <nil> 2s
+	// 2 <nil> 3s
+	// context deadline exceeded
+}
+
+// Pull takes a stream's elements one at a time (anext); one that comes too
+// late for a timeout is not lost, the next call gets it.
+func ExamplePull() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		slow := func(ctx context.Context) iter.Seq2[string, error] {
+			return aio.Generate(func(yield func(string) bool) error {
+				for _, s := range []string{"a", "b"} {
+					if err := aio.Sleep(ctx, 2*time.Second); err != nil {
+						return err
+					}
+					if !yield(s) {
+						return nil
+					}
+				}
+				return nil
+			})
+		}
+		p := aio.Pull(ctx, slow)
+		defer p.Close(ctx)
+		_, err := aio.WaitFor(ctx, time.Second, p.Next)
+		fmt.Println(err)
+		for range 3 {
+			fmt.Println(p.Next(ctx))
+		}
+		return nil
+	}, virtual)
+	// Output:
+	// context deadline exceeded
+	// a <nil>
+	// b <nil>
+	//  EOF
+}
+
+// RunOn drives a loop the caller keeps (loop.run_until_complete).
+func ExampleRunOn() {
+	loop := aio.NewLoop(virtual)
+	defer loop.Close()
+	var sum int
+	err := aio.RunOn(loop, func(ctx context.Context) error {
+		fmt.Println("Compute...")
+		sum = 3 + 5
+		return aio.Sleep(ctx, time.Second)
+	})
+	fmt.Println(sum, err)
+	// Output:
+	// Compute...
+	// 8 <nil>
+}
+
+// A task of a group that returns a value.
+func ExampleSpawnIn() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		var a, b *aio.Task[int]
+		err := aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			a = aio.SpawnIn(tg, func(ctx context.Context) (int, error) { return 2, aio.Sleep(ctx, time.Second) })
+			b = aio.SpawnIn(tg, func(ctx context.Context) (int, error) { return 6, aio.Sleep(ctx, 2*time.Second) })
+			return nil
+		})
+		x, _ := a.Result()
+		y, _ := b.Result()
+		fmt.Println(x, y, err)
+		return nil
+	}, virtual)
+	// Output: 2 6 <nil>
+}
+
+// Start waits until a task of the group is ready (Trio's nursery.start): a
+// server that listens before the clients dial.
+func ExampleTaskGroup_Start() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		return aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			var addr string
+			err := tg.Start(func(ctx context.Context, ready func()) error {
+				addr = "127.0.0.1:8080" // bound
+				ready()
+				return aio.Sleep(ctx, time.Second) // serving
+			})
+			fmt.Println("listening on", addr, err)
+			return nil
+		})
+	}, virtual)
+	// Output: listening on 127.0.0.1:8080 <nil>
+}
+
+// AllTasks lists the tasks of the loop that have not finished.
+func ExampleAllTasks() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, time.Second) }, aio.WithName("sleeper"))
+		for _, t := range aio.AllTasks(ctx) {
+			fmt.Println(t.Name(), t == aio.CurrentTask(ctx))
+		}
+		return nil
+	}, virtual)
+	// Unordered output:
+	// main true
+	// sleeper false
+}
+
+// An error no one retrieved goes to the exception handler.
+func ExampleWithExceptionHandler() {
+	report := func(c aio.ExceptionContext) { fmt.Println(c.Message+":", c.Err) }
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		aio.Go(ctx, func(ctx context.Context) error { return errors.New("disk full") })
+		return aio.Sleep(ctx, time.Second)
+	}, virtual, aio.WithExceptionHandler(report))
+	// Output: Task exception was never retrieved: disk full
+}
+
+// AwaitContext suspends the task until a context made elsewhere is done.
+func ExampleAwaitContext() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		other, cancel := context.WithCancel(context.Background())
+		go cancel() // another goroutine decides
+		fmt.Println(aio.AwaitContext(ctx, other))
+		return nil
+	})
+	// Output: <nil>
+}
+
+// CallSoon runs a callback on the loop's next pass; CallLater after a delay.
+func ExampleLoop_CallSoon() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		loop := aio.LoopOf(ctx)
+		done := aio.NewFuture[string](ctx)
+		loop.CallLater(time.Second, func() { done.SetResult("later") })
+		loop.CallSoon(func() { fmt.Println("soon") })
+		fmt.Println(done.Await(ctx))
+		return nil
+	}, virtual)
+	// Output:
+	// soon
+	// later <nil>
 }

@@ -2,6 +2,7 @@ package aiohttp_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -40,6 +41,40 @@ func Example() {
 	// Output:
 	// 200 OK
 	// <!doctype html><html itemscope="" itemtype="http://schema.org/WebPage" ...
+}
+
+// A JSON API: a base URL, a timeout for each request with its body, a JSON
+// body out and a JSON answer in.
+func ExampleSession_JSON() {
+	api := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var note struct{ Text string }
+		json.NewDecoder(r.Body).Decode(&note)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"id": 7, "text": %q, "path": %q}`, note.Text, r.URL.Path)
+	}))
+	defer api.Close()
+
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		session := &aiohttp.Session{BaseURL: api.URL + "/v1/", Timeout: 10 * time.Second}
+		defer session.Close()
+		resp, err := session.JSON(ctx, http.MethodPost, "notes", map[string]string{"text": "buy milk"})
+		if err != nil {
+			return err
+		}
+		var created struct {
+			ID         int
+			Text, Path string
+		}
+		if err := resp.JSON(ctx, &created); err != nil {
+			return err
+		}
+		fmt.Printf("%+v\n", created)
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	// Output: {ID:7 Text:buy milk Path:/v1/notes}
 }
 
 // Many requests at once, from as many tasks, over at most two connections

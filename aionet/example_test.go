@@ -1,9 +1,11 @@
 package aionet_test
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
+	"net/textproto"
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aionet"
@@ -75,4 +77,35 @@ func ExampleListenPacket() {
 		return nil
 	})
 	// Output: ping from the client: true
+}
+
+// Conn gives standard library code a net.Conn whose reads and writes suspend
+// the task (tls.Server(s.Conn(), cfg) works the same way): here net/textproto
+// reads a header block.
+func ExampleStream_Conn() {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+			header, err := textproto.NewReader(bufio.NewReader(s.Conn())).ReadMIMEHeader()
+			if err != nil {
+				return err
+			}
+			_, err = fmt.Fprintf(s.Conn(), "hello, %s\n", header.Get("Name"))
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		c, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		c.Write([]byte("Name: aio\r\n\r\n"))
+		reply, err := c.ReadLine(ctx)
+		fmt.Print(string(reply), err)
+		return nil
+	})
+	// Output: hello, aio
+	// <nil>
 }
