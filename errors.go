@@ -59,6 +59,7 @@ type CancelledError struct {
 	Msg string
 }
 
+// Error reports the cancellation and its message, if any.
 func (e *CancelledError) Error() string {
 	if e.Msg == "" {
 		return "aio: cancelled"
@@ -77,6 +78,7 @@ type PanicError struct {
 	Stack []byte // the stack of the task at the panic, as debug.Stack prints it
 }
 
+// Error reports the panic's value.
 func (e *PanicError) Error() string {
 	return fmt.Sprintf("aio: task panicked: %v\n\n%s", e.Value, e.Stack)
 }

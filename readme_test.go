@@ -110,3 +110,58 @@ func tableNames(readme string) []string {
 	slices.Sort(names)
 	return slices.Compact(names)
 }
+
+// TestExportedNamesDocumented: every exported name of the packages users
+// import has a doc comment (methods of unexported types aside).
+func TestExportedNamesDocumented(t *testing.T) {
+	for _, dir := range []string{".", "aionet", "aiohttp", "aiomongo", "aiomongo/embedded", "gen", "aiotest", "aiodebug"} {
+		files, _ := filepath.Glob(filepath.Join(dir, "*.go"))
+		for _, name := range files {
+			if strings.HasSuffix(name, "_test.go") {
+				continue
+			}
+			fset := token.NewFileSet()
+			f, err := parser.ParseFile(fset, name, nil, parser.ParseComments)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, d := range f.Decls {
+				switch x := d.(type) {
+				case *ast.FuncDecl:
+					if x.Name.IsExported() && x.Doc == nil && (x.Recv == nil || exportedRecv(x.Recv.List[0].Type)) {
+						t.Errorf("%s: %s has no doc comment", fset.Position(x.Pos()), x.Name.Name)
+					}
+				case *ast.GenDecl:
+					for _, s := range x.Specs {
+						switch sp := s.(type) {
+						case *ast.TypeSpec:
+							if sp.Name.IsExported() && x.Doc == nil && sp.Doc == nil {
+								t.Errorf("%s: type %s has no doc comment", fset.Position(sp.Pos()), sp.Name.Name)
+							}
+						case *ast.ValueSpec:
+							for _, n := range sp.Names {
+								if n.IsExported() && x.Doc == nil && sp.Doc == nil && sp.Comment == nil {
+									t.Errorf("%s: %s has no doc comment", fset.Position(sp.Pos()), n.Name)
+								}
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+func exportedRecv(t ast.Expr) bool {
+	if s, ok := t.(*ast.StarExpr); ok {
+		t = s.X
+	}
+	switch x := t.(type) {
+	case *ast.IndexExpr:
+		t = x.X
+	case *ast.IndexListExpr:
+		t = x.X
+	}
+	id, ok := t.(*ast.Ident)
+	return !ok || id.IsExported()
+}

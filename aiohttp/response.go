@@ -228,6 +228,7 @@ type StatusError struct {
 	URL        string
 }
 
+// Error reports the status and the request it answered.
 func (e *StatusError) Error() string {
 	return fmt.Sprintf("aiohttp: %s: %s", e.URL, e.Status)
 }

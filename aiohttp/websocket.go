@@ -53,6 +53,7 @@ type CloseError struct {
 	Reason string
 }
 
+// Error reports the close code and reason.
 func (e *CloseError) Error() string {
 	return "aiohttp: websocket closed: " + (&websocket.CloseError{Code: e.Code, Text: e.Reason}).Error()
 }

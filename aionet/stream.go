@@ -23,6 +23,7 @@ type LimitError struct {
 	Buffered int // bytes buffered when the limit was reached
 }
 
+// Error reports the limit that was overrun.
 func (e *LimitError) Error() string {
 	return fmt.Sprintf("aionet: separator not found within the limit of %d bytes (%d buffered)", e.Limit, e.Buffered)
 }
@@ -37,6 +38,7 @@ type IncompleteReadError struct {
 	Err      error // why the stream ended, if not the peer's orderly close
 }
 
+// Error reports how much was read of how much was expected.
 func (e *IncompleteReadError) Error() string {
 	if e.Expected < 0 {
 		return fmt.Sprintf("aionet: stream ended after %d bytes, before the separator", len(e.Partial))
@@ -193,8 +195,10 @@ func (s *Stream) SetLimit(n int) { s.limit = max(n, 1) }
 // Transport returns the stream's transport.
 func (s *Stream) Transport() Transport { return s.t }
 
-// LocalAddr and RemoteAddr return the connection's addresses.
-func (s *Stream) LocalAddr() net.Addr  { return s.t.LocalAddr() }
+// LocalAddr returns the connection's local address.
+func (s *Stream) LocalAddr() net.Addr { return s.t.LocalAddr() }
+
+// RemoteAddr returns the address of the connection's peer.
 func (s *Stream) RemoteAddr() net.Addr { return s.t.RemoteAddr() }
 
 // Buffered returns the number of bytes read from the peer and not consumed.
