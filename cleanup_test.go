@@ -39,10 +39,7 @@ func TestCleanup(t *testing.T) {
 		name: "a second Cancel interrupts the cleanup",
 		main: func(ctx context.Context, tr *transcript) error {
 			task := aio.Go(ctx, func(ctx context.Context) error { return eternity(ctx, tr, 5*time.Second) })
-			aio.Sleep(ctx, time.Second)
-			task.Cancel()
-			aio.Sleep(ctx, 2*time.Second)
-			task.Cancel()
+			cancelAt(ctx, task, time.Second, 3*time.Second)
 			_, err := task.Await(ctx)
 			tr.printf("task: %v", errors.Is(err, context.Canceled))
 			return nil
@@ -75,11 +72,7 @@ func TestCleanup(t *testing.T) {
 				}()
 				return aio.Sleep(ctx, time.Hour)
 			})
-			aio.Sleep(ctx, time.Second)
-			task.Cancel()
-			aio.Sleep(ctx, time.Second)
-			task.Cancel()
-			task.Await(ctx)
+			cancelAt(ctx, task, time.Second, 2*time.Second)
 			return nil
 		},
 		want: `2s child: true`,
@@ -90,22 +83,12 @@ func TestCleanup(t *testing.T) {
 				err := aio.Sleep(ctx, 2*time.Second)
 				tr.printf("goodbye: %v", err)
 			}
-			task := aio.Go(ctx, func(ctx context.Context) error {
+			eternity := func(ctx context.Context) error {
 				defer goodbye(aio.Cleanup(ctx))
 				return aio.Sleep(ctx, time.Hour)
-			})
-			aio.Sleep(ctx, time.Second)
-			task.Cancel()
-			task.Await(ctx)
-			task = aio.Go(ctx, func(ctx context.Context) error {
-				defer goodbye(aio.Cleanup(ctx))
-				return aio.Sleep(ctx, time.Hour)
-			})
-			aio.Sleep(ctx, time.Second)
-			task.Cancel()
-			aio.Sleep(ctx, time.Second)
-			task.Cancel()
-			task.Await(ctx)
+			}
+			cancelAt(ctx, aio.Go(ctx, eternity), time.Second)
+			cancelAt(ctx, aio.Go(ctx, eternity), time.Second, 2*time.Second)
 			return nil
 		},
 		want: `
@@ -121,4 +104,15 @@ func TestCleanup(t *testing.T) {
 			wantTranscript(t, tr, tt.want)
 		})
 	}
+}
+
+// cancelAt cancels task at each of the given times since now, then waits for
+// it to end.
+func cancelAt(ctx context.Context, task *aio.Task[struct{}], at ...time.Duration) {
+	start := aio.LoopOf(ctx).Now()
+	for _, d := range at {
+		aio.Sleep(ctx, d-aio.LoopOf(ctx).Now().Sub(start))
+		task.Cancel()
+	}
+	task.Await(ctx)
 }
