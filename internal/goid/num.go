@@ -27,30 +27,38 @@ var (
 )
 
 // calibrate finds where the runtime keeps a goroutine's number in its
-// descriptor: the one offset that holds the number runtime.Stack prints, in
-// this goroutine's descriptor and in another's.
+// descriptor: the one offset that holds the number runtime.Stack prints in
+// the descriptors of this goroutine and of three others. One goroutine is not
+// enough: a small number (2, say) is also found in other fields (a status).
 func calibrate() {
-	found := func() []int {
-		var offs []int
+	found := func() map[int]bool {
+		offs := map[int]bool{}
 		me, g := stackNum(), G()
 		if me == 0 {
-			return nil
+			return offs
 		}
 		for off := 0; off < 512; off += 8 {
 			if num(g, uintptr(off)) == me {
-				offs = append(offs, off)
+				offs[off] = true
 			}
 		}
 		return offs
 	}
-	mine := found()
-	if len(mine) != 1 {
-		return
+	common := found()
+	for range 3 {
+		other := make(chan map[int]bool)
+		go func() { other <- found() }()
+		theirs := <-other
+		for off := range common {
+			if !theirs[off] {
+				delete(common, off)
+			}
+		}
 	}
-	other := make(chan []int)
-	go func() { other <- found() }()
-	if theirs := <-other; len(theirs) == 1 && theirs[0] == mine[0] {
-		numOff = mine[0]
+	if len(common) == 1 {
+		for off := range common {
+			numOff = off
+		}
 	}
 }
 
