@@ -50,9 +50,10 @@ type Loop struct {
 	handler    func(ExceptionContext)
 
 	running, stopping, closing, closed bool
-	draining                           bool // Run is waiting for its cancelled tasks
-	noInterrupt                        bool // Run leaves SIGINT alone
-	cleanups                           int  // Cleanup contexts linked in the tree
+	draining                           bool   // Run is waiting for its cancelled tasks
+	noInterrupt                        bool   // Run leaves SIGINT alone
+	cleanups                           int    // Cleanup contexts linked in the tree
+	sampleMask                         uint64 // passSample-1: the passes whose time Metrics measures
 	debug                              *debugState
 	traced                             map[*task]*traceState // tasks traced or labelled
 	shuffle                            *rand.Rand            // WithShuffle: the order of each pass
@@ -143,7 +144,8 @@ const sleepingBit = 1
 
 // NewLoop returns a loop that is ready to run. Close it when done.
 func NewLoop(opts ...Option) *Loop {
-	l := &Loop{clock: realClock{}}
+	l := &Loop{clock: realClock{}, sampleMask: passSample - 1}
+	l.counters.lag, l.counters.pass = new(histogram), new(histogram)
 	for _, o := range opts {
 		o(l)
 	}
@@ -379,10 +381,19 @@ func (l *Loop) pass() time.Duration {
 	if l.hasPending.Load() {
 		l.drainPending()
 	}
+	var began int64
+	sampled := l.passNo&l.sampleMask == 0
+	if sampled {
+		began = l.now()
+	}
 	if len(l.timers) > 0 {
-		now := l.now()
+		now := began
+		if !sampled {
+			now = l.now()
+		}
 		for len(l.timers) > 0 && l.timers[0].when <= now {
 			h := l.timers.pop()
+			l.counters.lag.record(now - h.when)
 			if h.t != nil {
 				h.t.wake()
 			} else {
@@ -394,6 +405,10 @@ func (l *Loop) pass() time.Duration {
 		l.ready.shuffle(l.shuffle)
 	}
 	l.ready.settle()
+	if sampled { // atomic stores cost: gauges are sampled with the pass time
+		l.counters.ready.Store(int64(l.ready.size))
+		l.counters.timers.Store(int64(len(l.timers)))
+	}
 	for l.passLeft = l.ready.size; l.passLeft > 0; {
 		l.passLeft--
 		it := l.ready.pop()
@@ -416,6 +431,9 @@ func (l *Loop) pass() time.Duration {
 				}
 			}
 		}
+	}
+	if sampled {
+		l.counters.pass.record(l.now() - began)
 	}
 	if l.stopping || l.until != nil && l.until.state != futPending {
 		return poll.Stop

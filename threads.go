@@ -173,6 +173,7 @@ func (l *Loop) runThread(job *threadJob, run func()) {
 		return
 	}
 	p.queue = append(p.queue, run)
+	l.counters.queued.Store(int64(len(p.queue)))
 }
 
 // threadDone runs on the loop when a job's function has returned.
@@ -188,6 +189,7 @@ func (l *Loop) threadDone(job *threadJob) {
 		run := p.queue[0]
 		p.queue[0] = nil
 		p.queue = p.queue[1:]
+		l.counters.queued.Store(int64(len(p.queue)))
 		p.running++
 		p.start(run)
 	}
@@ -203,6 +205,7 @@ func (l *Loop) closeThreads() {
 		job.cancel(ErrClosed)
 	}
 	p.queue = nil
+	l.counters.queued.Store(0)
 	if p.quit != nil {
 		close(p.quit)
 	}
