@@ -721,3 +721,56 @@ func TestSessionTimeoutAndJSON(t *testing.T) {
 		return nil
 	})
 }
+
+// TestSessionStats: the pool's figures while five requests share two
+// connections, read from a task and from another goroutine, then at rest.
+func TestSessionStats(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		srv := &aiohttp.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			aio.Sleep(r.Context(), time.Second)
+		})}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		s := &aiohttp.Session{LimitPerHost: 2}
+		defer s.Close()
+		if st, err := s.Stats(ctx); err != nil || st.Open != 0 || len(st.Hosts) != 0 {
+			t.Errorf("unused session: %+v, %v", st, err)
+		}
+		get := func(ctx context.Context) (struct{}, error) {
+			resp, err := s.Get(ctx, base)
+			if err == nil {
+				_, err = resp.Bytes(ctx)
+			}
+			return struct{}{}, err
+		}
+		g := aio.Spawn(ctx, func(ctx context.Context) ([]struct{}, error) { return aio.Gather(ctx, get, get, get, get, get) })
+		aio.Sleep(ctx, 500*time.Millisecond)
+		want := aiohttp.PoolStats{Open: 2, InUse: 2, Waiting: 3, Hosts: map[string]aiohttp.HostStats{"http://" + strings.TrimPrefix(base, "http://"): {Open: 2, InUse: 2, Waiting: 3}}}
+		if st, err := s.Stats(ctx); err != nil || fmt.Sprint(st) != fmt.Sprint(want) {
+			t.Errorf("in flight, from the loop: %+v, %v; want %+v", st, err, want)
+		}
+		other := make(chan string, 1)
+		go func() {
+			st, err := s.Stats(context.Background())
+			other <- fmt.Sprint(st, err)
+		}()
+		var got string
+		for got == "" { // keep the loop busy, so that the virtual clock stands still meanwhile
+			select {
+			case got = <-other:
+			default:
+				aio.Yield(ctx)
+			}
+		}
+		if got != fmt.Sprint(want, nil) {
+			t.Errorf("in flight, from another goroutine: %s; want %+v", got, want)
+		}
+		if _, err := g.Await(ctx); err != nil {
+			return err
+		}
+		if st, _ := s.Stats(ctx); st.Open != 2 || st.Idle != 2 || st.InUse != 0 || st.Waiting != 0 {
+			t.Errorf("at rest: %+v; want 2 open, both idle", st)
+		}
+		return nil
+	})
+}

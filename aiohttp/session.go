@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/http/httpguts"
@@ -83,6 +84,7 @@ type Session struct {
 	Proxy func(*http.Request) (*url.URL, error)
 
 	loop    *aio.Loop
+	bound   atomic.Pointer[aio.Loop] // loop, for Stats from other goroutines
 	closed  bool
 	hosts   map[string]*host
 	open    int      // connections open, busy or idle
@@ -228,6 +230,7 @@ func (s *Session) bind(ctx context.Context) error {
 		return ErrSessionClosed
 	case s.loop == nil:
 		s.loop = l
+		s.bound.Store(l)
 		s.hosts = make(map[string]*host)
 	case s.loop != l:
 		return errors.New("aiohttp: session used from a loop other than its own")
@@ -444,6 +447,60 @@ func (s *Session) redirect(req *http.Request, resp *Response) (*http.Request, er
 		next.Header.Del("Content-Length")
 	}
 	return next, nil
+}
+
+// PoolStats are a session's connections as of a moment: for a dashboard, an
+// exporter or a test.
+type PoolStats struct {
+	Open    int // connections open, busy or idle
+	Idle    int // kept for reuse
+	InUse   int // carrying a request or its response
+	Waiting int // requests waiting for a connection (Limit, LimitPerHost)
+	// Hosts has the same figures for each scheme://host:port the session
+	// has a connection to or a request waiting for.
+	Hosts map[string]HostStats
+}
+
+// HostStats are a session's connections to one scheme://host:port.
+type HostStats struct {
+	Open, Idle, InUse, Waiting int
+}
+
+// Stats returns the session's pool now. Any goroutine may call it: from the
+// session's loop it reads the pool at once; from elsewhere it asks the loop
+// and waits, for at most as long as ctx allows, for the loop to answer
+// between two steps (a loop blocked by a task answers when it is free). A
+// session not used yet has no connections.
+func (s *Session) Stats(ctx context.Context) (PoolStats, error) {
+	l := s.bound.Load()
+	switch {
+	case l == nil:
+		return PoolStats{Hosts: map[string]HostStats{}}, nil
+	case aio.LoopOf(ctx) == l && l.InTask():
+		return s.stats(), nil
+	}
+	return aio.Submit(l, func(context.Context) (PoolStats, error) { return s.stats(), nil }).Wait(ctx)
+}
+
+// stats counts the pool; it runs on the loop.
+func (s *Session) stats() PoolStats {
+	st := PoolStats{Open: s.open, Hosts: make(map[string]HostStats, len(s.hosts))}
+	waiting := map[*host]int{}
+	for _, w := range s.waiters {
+		waiting[w.h]++
+	}
+	for _, h := range s.hosts {
+		hs := HostStats{Open: h.open, Idle: len(h.idle), Waiting: len(h.waiters) + waiting[h]}
+		hs.InUse = hs.Open - hs.Idle
+		if hs.Open == 0 && hs.Waiting == 0 {
+			continue
+		}
+		st.Hosts[h.key] = hs
+		st.Idle += hs.Idle
+		st.Waiting += hs.Waiting
+	}
+	st.InUse = st.Open - st.Idle
+	return st
 }
 
 // Close closes the connections the session keeps, and the busy ones as soon
