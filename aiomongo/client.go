@@ -2,9 +2,11 @@ package aiomongo
 
 import (
 	"context"
+	"sync/atomic"
 
 	"github.com/aio-go/aio"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 	"go.mongodb.org/mongo-driver/v2/mongo/readpref"
@@ -12,18 +14,106 @@ import (
 
 // Client is a connection pool to a MongoDB deployment (Motor's
 // AsyncIOMotorClient). It may be shared by the tasks of any number of loops.
-type Client struct{ c *mongo.Client }
+type Client struct {
+	c     *mongo.Client
+	stats *clientStats
+}
 
 // NewClient makes a client for uri (mongodb:// or mongodb+srv://), with
 // opts applied after the URI. It does no I/O: the driver connects in the
 // background, and the first operation waits for a server (Ping checks one
-// is there).
+// is there). A command or pool monitor given in opts still gets every event.
 func NewClient(uri string, opts ...*options.ClientOptions) (*Client, error) {
-	c, err := mongo.Connect(append([]*options.ClientOptions{options.Client().ApplyURI(uri)}, opts...)...)
+	st := &clientStats{}
+	var cmd *event.CommandMonitor
+	var pool *event.PoolMonitor
+	for _, o := range opts { // the last one set wins, as the driver merges them
+		if o != nil && o.Monitor != nil {
+			cmd = o.Monitor
+		}
+		if o != nil && o.PoolMonitor != nil {
+			pool = o.PoolMonitor
+		}
+	}
+	all := append([]*options.ClientOptions{options.Client().ApplyURI(uri)}, opts...)
+	all = append(all, options.Client().SetMonitor(st.commandMonitor(cmd)).SetPoolMonitor(st.poolMonitor(pool)))
+	c, err := mongo.Connect(all...)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{c}, nil
+	return &Client{c, st}, nil
+}
+
+// ClientStats are a client's operations and connections as of a moment, for
+// a dashboard, an exporter or a test.
+type ClientStats struct {
+	Commands int64 // commands sent to a server and not answered yet
+	Open     int64 // connections open to the servers
+	InUse    int64 // connections checked out by an operation
+	Waiting  int64 // operations waiting for a connection: the pool is at its MaxPoolSize
+}
+
+// Stats returns the client's figures now, from the driver's command and
+// pool events. Any goroutine may call it.
+func (c *Client) Stats() ClientStats {
+	return ClientStats{
+		Commands: c.stats.commands.Load(),
+		Open:     c.stats.open.Load(),
+		InUse:    c.stats.inUse.Load(),
+		Waiting:  c.stats.waiting.Load(),
+	}
+}
+
+// clientStats counts the driver's events, from its goroutines.
+type clientStats struct{ commands, open, inUse, waiting atomic.Int64 }
+
+func (st *clientStats) commandMonitor(user *event.CommandMonitor) *event.CommandMonitor {
+	if user == nil {
+		user = &event.CommandMonitor{}
+	}
+	return &event.CommandMonitor{
+		Started: func(ctx context.Context, e *event.CommandStartedEvent) {
+			st.commands.Add(1)
+			if user.Started != nil {
+				user.Started(ctx, e)
+			}
+		},
+		Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
+			st.commands.Add(-1)
+			if user.Succeeded != nil {
+				user.Succeeded(ctx, e)
+			}
+		},
+		Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
+			st.commands.Add(-1)
+			if user.Failed != nil {
+				user.Failed(ctx, e)
+			}
+		},
+	}
+}
+
+func (st *clientStats) poolMonitor(user *event.PoolMonitor) *event.PoolMonitor {
+	return &event.PoolMonitor{Event: func(e *event.PoolEvent) {
+		switch e.Type {
+		case event.ConnectionCreated:
+			st.open.Add(1)
+		case event.ConnectionClosed:
+			st.open.Add(-1)
+		case event.ConnectionCheckOutStarted:
+			st.waiting.Add(1)
+		case event.ConnectionCheckOutFailed:
+			st.waiting.Add(-1)
+		case event.ConnectionCheckedOut:
+			st.waiting.Add(-1)
+			st.inUse.Add(1)
+		case event.ConnectionCheckedIn:
+			st.inUse.Add(-1)
+		}
+		if user != nil && user.Event != nil {
+			user.Event(e)
+		}
+	}}
 }
 
 // Ping waits until a server answers (the primary's, by default).

@@ -106,15 +106,34 @@ func TestConcurrencyIsThePoolsNotTheLoops(t *testing.T) {
 		if _, err := coll.InsertOne(ctx, bson.M{"_id": 1}); err != nil {
 			return err
 		}
-		return aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
+		var seen aiomongo.ClientStats // the most of each figure, sampled while the queries run
+		err = aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
 			for range tasks {
 				g.Go(func(ctx context.Context) error {
 					var doc bson.M
 					return coll.FindOne(ctx, bson.M{"_id": 1}, &doc)
 				})
 			}
+			for inFlight.Load() > 0 || client.Stats().Waiting > 0 || seen.InUse == 0 {
+				st := client.Stats()
+				seen = aiomongo.ClientStats{Commands: max(seen.Commands, st.Commands), Open: max(seen.Open, st.Open),
+					InUse: max(seen.InUse, st.InUse), Waiting: max(seen.Waiting, st.Waiting)}
+				if err := aio.Sleep(ctx, time.Millisecond); err != nil {
+					return err
+				}
+			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		if seen.InUse != poolSize || seen.Open != poolSize || seen.Commands < poolSize || seen.Waiting < tasks-2*poolSize {
+			t.Errorf("Stats at their most: %+v; want %d in use and open, as many commands, most of the %d tasks waiting", seen, poolSize, tasks)
+		}
+		if st := client.Stats(); st.Commands != 0 || st.InUse != 0 || st.Waiting != 0 || st.Open != poolSize {
+			t.Errorf("Stats after: %+v; want nothing in flight, %d open", st, poolSize)
+		}
+		return nil
 	}, aio.WithInterrupt(false))
 	if err != nil {
 		t.Fatal(err)
