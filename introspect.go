@@ -67,6 +67,19 @@ func unregisterLoop(l *Loop) {
 	loopsMu.Unlock()
 }
 
+// Loops returns the loops of the process that are not closed, in the order
+// they were made: for exporters of their Metrics and for debugging tools.
+func Loops() []*Loop {
+	loopsMu.Lock()
+	loops := make([]*Loop, 0, len(allLoops))
+	for l := range allLoops {
+		loops = append(loops, l)
+	}
+	loopsMu.Unlock()
+	sort.Slice(loops, func(i, j int) bool { return loops[i].id < loops[j].id })
+	return loops
+}
+
 // ID returns the loop's number, unique in the process.
 func (l *Loop) ID() uint64 { return l.id }
 
@@ -75,13 +88,7 @@ func (l *Loop) ID() uint64 { return l.id }
 // steps; a loop that is not running is read directly. A loop blocked by a
 // task that never gives it back is reported as such, after timeout.
 func Snapshot(ctx context.Context, timeout time.Duration) []LoopInfo {
-	loopsMu.Lock()
-	loops := make([]*Loop, 0, len(allLoops))
-	for l := range allLoops {
-		loops = append(loops, l)
-	}
-	loopsMu.Unlock()
-	sort.Slice(loops, func(i, j int) bool { return loops[i].id < loops[j].id })
+	loops := Loops()
 	stacks := taskStacks()
 	var out []LoopInfo
 	for _, l := range loops {

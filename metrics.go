@@ -4,7 +4,6 @@ import (
 	"expvar"
 	"math"
 	"math/bits"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -142,13 +141,7 @@ var publishOnce sync.Once
 func PublishExpvar() {
 	publishOnce.Do(func() {
 		expvar.Publish("aio", expvar.Func(func() any {
-			loopsMu.Lock()
-			loops := make([]*Loop, 0, len(allLoops))
-			for l := range allLoops {
-				loops = append(loops, l)
-			}
-			loopsMu.Unlock()
-			sort.Slice(loops, func(i, j int) bool { return loops[i].id < loops[j].id })
+			loops := Loops()
 			out := make(map[string]Metrics, len(loops))
 			for _, l := range loops {
 				out[strconv.FormatUint(l.id, 10)] = l.Metrics()
