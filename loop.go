@@ -82,6 +82,7 @@ type Loop struct {
 	counters   loopCounters
 	watchAfter time.Duration // WithWatchdog's
 	wd         *watchdog
+	stalls     stallRing     // the watchdog's last reports
 	passState  atomic.Uint64 // passNo<<1, | sleepingBit while the loop sleeps: for wakers and the watchdog
 	passNo     uint64
 	inflight   atomic.Int64 // work running elsewhere that will report back

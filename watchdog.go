@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/aio-go/aio/internal/goid"
@@ -96,12 +97,14 @@ func (l *Loop) runWatchdog(wd *watchdog, after time.Duration) {
 			ec := l.blockedReport(held)
 			stalled = ec.Task
 			l.counters.blocked.Add(1)
+			l.stalls.add(Stall{Task: ec.Task, Began: since, Held: held, Ongoing: true, Stack: ec.Stack})
 			l.reportException(ec)
 		}
 	}
 }
 
 func (l *Loop) reportUnblocked(task string, total time.Duration) {
+	l.stalls.ended(total)
 	l.reportException(ExceptionContext{
 		Message: fmt.Sprintf("aio: the loop was blocked for %v in all by one step", total.Round(time.Millisecond)),
 		Task:    task,
@@ -150,4 +153,57 @@ func goroutineStack(id uint64) string {
 		s = s[:j]
 	}
 	return string(s)
+}
+
+// Stall is one time the watchdog found a step holding the loop.
+type Stall struct {
+	Task    string        // the task's name, or "a callback"
+	Began   time.Time     // when the step began, on the wall clock
+	Held    time.Duration // how long it held the loop: so far, if Ongoing
+	Ongoing bool          // the step still runs
+	Stack   string        // the stack of the goroutine that blocked, when reported
+}
+
+// Stalls returns the last stalls of the loop the watchdog reported, the
+// latest last (at most maxStalls). Any goroutine may call it.
+func (l *Loop) Stalls() []Stall {
+	r := &l.stalls
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Stall, 0, len(r.list))
+	for _, s := range r.list {
+		if s.Ongoing {
+			s.Held = time.Since(s.Began)
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// maxStalls is how many stalls a loop remembers.
+const maxStalls = 16
+
+// stallRing is a loop's recent stalls; the watchdog writes, anyone reads.
+type stallRing struct {
+	mu   sync.Mutex
+	list []Stall
+}
+
+func (r *stallRing) add(s Stall) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.list) == maxStalls {
+		r.list = append(r.list[:0], r.list[1:]...)
+	}
+	r.list = append(r.list, s)
+}
+
+// ended records the total of the ongoing stall.
+func (r *stallRing) ended(total time.Duration) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if n := len(r.list); n > 0 && r.list[n-1].Ongoing {
+		r.list[n-1].Ongoing = false
+		r.list[n-1].Held = total
+	}
 }

@@ -54,7 +54,9 @@ func TestWatchdogReportsWhileBlocked(t *testing.T) {
 				reports = append(reports, ec)
 				once.Do(c.unblock)
 			}
+			var loop *aio.Loop
 			err := aio.Run(context.Background(), func(ctx context.Context) error {
+				loop = aio.LoopOf(ctx)
 				tk := aio.Go(ctx, func(ctx context.Context) error {
 					c.block()
 					finished.Store(true)
@@ -77,6 +79,9 @@ func TestWatchdogReportsWhileBlocked(t *testing.T) {
 			}
 			if end.Task != c.name || !strings.Contains(end.Message, "blocked for") {
 				t.Errorf("end report %+v", end)
+			}
+			if st := loop.Stalls(); len(st) != 1 || st[0].Task != c.name || st[0].Ongoing || st[0].Held < 20*time.Millisecond || !strings.Contains(st[0].Stack, c.want) {
+				t.Errorf("Stalls() = %+v; want the one stall, ended", st)
 			}
 		})
 	}
