@@ -10,7 +10,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -74,20 +73,6 @@ func WriteJSON(ctx context.Context, w io.Writer) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(aio.Snapshot(ctx, Timeout))
-}
-
-// Handler returns an http.Handler that serves the dump: text, or JSON with
-// ?format=json. Mount it where a service keeps its debug pages.
-func Handler() http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("format") == "json" {
-			w.Header().Set("Content-Type", "application/json")
-			WriteJSON(r.Context(), w)
-			return
-		}
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		Write(r.Context(), w)
-	})
 }
 
 // OnSignal writes the dump to w each time the process receives sig (SIGUSR1,

@@ -31,8 +31,15 @@ type Span struct {
 	Finished   bool          // the task's last step
 }
 
-// NewRecorder returns an empty recorder.
-func NewRecorder() *Recorder { return &Recorder{} }
+// NewRecorder returns an empty recorder. The dashboard (Handler) shows the
+// timeline of the last one made.
+func NewRecorder() *Recorder {
+	r := &Recorder{}
+	recordersMu.Lock()
+	recorder = r
+	recordersMu.Unlock()
+	return r
+}
 
 // Option makes a loop report to the recorder (aio.WithObserver).
 func (r *Recorder) Option() aio.Option { return aio.WithObserver(r) }
