@@ -144,7 +144,7 @@ func AwaitContext(ctx context.Context, other context.Context) error {
 		return nil
 	}
 	l := t.loop
-	f := &fut{loop: l}
+	f := &fut{loop: l, kind: futOutside}
 	stop := context.AfterFunc(other, func() {
 		_ = l.CallSoonThreadsafe(func() {
 			if f.state == futPending {
@@ -207,7 +207,7 @@ func bridge(ctx context.Context, op func(stop <-chan struct{}) bool) error {
 		return err
 	}
 	l := t.loop
-	f := &fut{loop: l}
+	f := &fut{loop: l, kind: futOutside}
 	var done, counted bool
 	stop := make(chan struct{})
 	finished := make(chan struct{})

@@ -82,6 +82,7 @@ type worker struct {
 	steps              uint32   // steps of the current task, for introspection
 	abortQ             *waitq   // the queue the task waits in, if any,
 	abortW             *qwaiter // and its entry there
+	waitKind           uint8    // what the task parked for (waitSleep…), for observers
 }
 
 func (l *Loop) getWorker() *worker {

@@ -21,12 +21,20 @@ type fut struct {
 	loop        *Loop
 	state       futState
 	retrieved   bool
-	isTask      bool // the fut is the first field of a task
-	shared      bool // first is a shared waiter, not linked (see addShared)
+	isTask      bool  // the fut is the first field of a task
+	shared      bool  // first is a shared waiter, not linked (see addShared)
+	kind        uint8 // futTasks, futThread: what it stands for, for observers
 	err         error
 	first, last *waiter
 	note        *failNote // set while a failure is unretrieved
 }
+
+// Kinds of futures that stand for something an observer names.
+const (
+	futTasks   uint8 = iota + 1 // Gather's, Wait's, AsCompleted's
+	futThread                   // ToThread's, ToGoroutine's
+	futOutside                  // Recv's, Send's, AwaitContext's: an event of another goroutine
+)
 
 // A waiter is an entry in a future's list of things to do on completion:
 // wake a task, or run a callback.
@@ -170,6 +178,7 @@ func (f *fut) await(ctx context.Context) error {
 func (f *fut) awaitIn(t *task, wc *waitCtx) error {
 	w := &t.w.wait
 	w.t = t
+	t.w.waitKind = waitFuture
 	for f.state == futPending {
 		if c := wc.cause(); c != nil {
 			return c

@@ -102,7 +102,7 @@ func gather[T any](ctx context.Context, aws []*Task[T], firstErr bool) error {
 	if err != nil {
 		return err
 	}
-	g.done.loop = t.loop
+	g.done.loop, g.done.kind = t.loop, futTasks
 	shared := &waiter{cb: g.child}
 	for _, a := range aws {
 		f := a.base()

@@ -13,6 +13,7 @@ func init() {
 	edge.AddReader = func(l any, fd uintptr, fn func()) error {
 		return l.(*Loop).watch(int(fd), fn, true, true)
 	}
+	edge.MarkIO = func(ev any) { ev.(*Event).io = true }
 	taskctx.Current = func(l any) context.Context {
 		t := l.(*Loop).current
 		switch {

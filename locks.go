@@ -34,7 +34,7 @@ func (l *Lock) Lock(ctx context.Context) error {
 		return nil
 	}
 	// Unlock hands the lock over: granted means it is ours.
-	granted, err := l.waiters.wait(ctx, &l.loop)
+	granted, err := l.waiters.wait(ctx, &l.loop, waitLock)
 	if granted && err != nil {
 		l.Unlock() // cancelled before it could use it: pass it on
 	}
@@ -72,7 +72,16 @@ func (l *Lock) Locked() bool { return l.locked }
 type Event struct {
 	loop    loopRef
 	set     bool
+	io      bool // aionet's wait for a descriptor (edge.MarkIO), for observers
 	waiters waitq
+}
+
+// kind is what a task waiting on e waits for, for observers.
+func (e *Event) kind() uint8 {
+	if e.io {
+		return waitIO
+	}
+	return waitEvent
 }
 
 // Wait waits until the event is set. It returns at once if it is.
@@ -80,7 +89,7 @@ func (e *Event) Wait(ctx context.Context) error {
 	if e.set {
 		return nil
 	}
-	_, err := e.waiters.wait(ctx, &e.loop)
+	_, err := e.waiters.wait(ctx, &e.loop, e.kind())
 	return err
 }
 
@@ -146,7 +155,7 @@ func (c *Condition) Wait(ctx context.Context) error {
 		panic("aio: Condition.Wait without holding its lock")
 	}
 	l.Unlock()
-	notified, err := c.waiters.wait(ctx, &c.loop)
+	notified, err := c.waiters.wait(ctx, &c.loop, waitCondition)
 	// Take the lock back whatever happened; only the loop closing stops it.
 	if lerr := l.Lock(context.WithoutCancel(ctx)); lerr != nil {
 		if err == nil {
@@ -229,7 +238,7 @@ func (s *Semaphore) Acquire(ctx context.Context) error {
 		s.value--
 		return nil
 	}
-	granted, err := s.waiters.wait(ctx, &s.loop) // Release hands the permit over
+	granted, err := s.waiters.wait(ctx, &s.loop, waitSemaphore) // Release hands the permit over
 	if granted {
 		s.handing--
 		if err != nil {
@@ -319,7 +328,7 @@ func NewBarrier(parties int) *Barrier {
 func (b *Barrier) Wait(ctx context.Context) (int, error) {
 	// Wait while the previous round drains or resets.
 	for b.state == barrierDraining || b.state == barrierResetting {
-		if _, err := b.waiters.wait(ctx, &b.loop); err != nil {
+		if _, err := b.waiters.wait(ctx, &b.loop, waitBarrier); err != nil {
 			return 0, err
 		}
 	}
@@ -335,7 +344,7 @@ func (b *Barrier) Wait(ctx context.Context) (int, error) {
 		return index, nil
 	}
 	for b.state == barrierFilling {
-		if _, err := b.waiters.wait(ctx, &b.loop); err != nil {
+		if _, err := b.waiters.wait(ctx, &b.loop, waitBarrier); err != nil {
 			return 0, err
 		}
 	}

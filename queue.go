@@ -104,7 +104,7 @@ func (q *Queue[T]) Put(ctx context.Context, v T) error {
 		if q.shutdown {
 			return ErrQueueShutDown
 		}
-		if granted, err := q.putters.wait(ctx, &q.loop); err != nil {
+		if granted, err := q.putters.wait(ctx, &q.loop, waitQueue); err != nil {
 			if granted && !q.Full() {
 				q.putters.wakeFirst() // pass the free slot on
 			}
@@ -146,7 +146,7 @@ func (q *Queue[T]) Get(ctx context.Context) (T, error) {
 			var zero T
 			return zero, ErrQueueShutDown
 		}
-		if granted, err := q.getters.wait(ctx, &q.loop); err != nil {
+		if granted, err := q.getters.wait(ctx, &q.loop, waitQueue); err != nil {
 			if granted && !q.Empty() {
 				q.getters.wakeFirst() // pass the item on
 			}

@@ -28,6 +28,7 @@ func Sleep(ctx context.Context, d time.Duration) error {
 	if c := wc.cause(); c != nil {
 		return c
 	}
+	t.w.waitKind = waitSleep
 	if d == Forever {
 		for {
 			if t.park(&wc) {

@@ -41,7 +41,7 @@ func Group(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) er
 	g := &TaskGroup{}
 	g.node = l.newNode(ctx, n, nil)
 	g.node.scope = scopeGroup
-	g.idle.loop = l
+	g.idle.loop, g.idle.kind = l, futTasks
 	g.onDone = &waiter{cb: g.childDone}
 	wc := classify(ctx, n)
 
@@ -52,7 +52,7 @@ func Group(ctx context.Context, body func(ctx context.Context, tg *TaskGroup) er
 			g.abort()
 		}
 		for g.active > 0 {
-			g.idle = fut{loop: l}
+			g.idle = fut{loop: l, kind: futTasks}
 			never := waitCtx{mode: waitNever}
 			if g.idle.awaitIn(t, &never) == ErrClosed {
 				break

@@ -106,7 +106,7 @@ func offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 		return zero, err
 	}
 	l := t.loop
-	f := &Future[T]{fut: fut{loop: l}}
+	f := &Future[T]{fut: fut{loop: l, kind: futThread}}
 	jctx, cancel := context.WithCancelCause(offLoop{context.WithoutCancel(ctx)})
 	job := &threadJob{cancel: cancel, pooled: pooled}
 	l.runThread(job, func() {

@@ -20,9 +20,28 @@ func traceOn() bool { return trace.IsEnabled() }
 // the loop's clock: what a timeline recorder needs (see package aiodebug). Its
 // method runs on the loop's goroutine and must not block.
 type Observer interface {
-	// TaskStep reports that the task ran from start to end; finished says
-	// the step was its last.
-	TaskStep(loop uint64, task uint64, name string, start, end time.Time, finished bool)
+	// TaskStep reports a step of a task, once it has ended. It runs on the
+	// loop's goroutine, between two steps: keep it short.
+	TaskStep(s Step)
+}
+
+// Step is one run of a task between two awaits, as an Observer sees it.
+type Step struct {
+	Loop, Task uint64
+	Name       string
+	Parent     uint64 // the task that spawned it (0: none, or another loop's)
+	Start, End time.Time
+	// Done says the step was the task's last; Err is then its error and
+	// Cancelled whether it ended cancelled.
+	Done      bool
+	Err       error
+	Cancelled bool
+	// Wait says, when the task is not done, what it waits for from the end
+	// of the step: "sleep", "lock", "event", "condition", "semaphore",
+	// "barrier", "queue", "I/O", "task <name>", "tasks" (Gather, Wait,
+	// AsCompleted, a TaskGroup), "thread" (ToThread, ToGoroutine), "outside"
+	// (a channel or a context, with Recv, Send, AwaitContext), or "future".
+	Wait string
 }
 
 // WithObserver makes the loop report its tasks' steps to o.
@@ -35,6 +54,7 @@ type traceState struct {
 	region *trace.Region
 	labels context.Context // carries the pprof labels
 	began  time.Time       // the step's start, for the observer
+	parent uint64          // the spawning task's ID, for the observer
 }
 
 // traceStart sets tracing up for t, if tracing or debug mode asks for it.
@@ -47,6 +67,9 @@ func (l *Loop) traceStart(t *task) {
 		pprof.Labels("task", t.Name(), "loop", itoa(l.id)))}
 	if tracing {
 		st.ctx, st.task = trace.NewTask(context.Background(), "aio.Task "+t.Name())
+	}
+	if p := spawner(t); p != nil {
+		st.parent = uint64(p.id)
 	}
 	if l.traced == nil {
 		l.traced = map[*task]*traceState{}
@@ -80,9 +103,54 @@ func (l *Loop) stepEnds(t *task) {
 		st.region = nil
 	}
 	if l.observer != nil && !st.began.IsZero() {
-		l.observer.TaskStep(l.id, uint64(t.id), t.Name(), st.began, l.Now(), t.phase == stDone)
+		s := Step{Loop: l.id, Task: uint64(t.id), Name: t.Name(), Parent: st.parent, Start: st.began, End: l.Now(),
+			Done: t.phase == stDone}
+		if s.Done {
+			s.Err, s.Cancelled = t.fut.err, t.fut.state == futCancelled
+		} else {
+			s.Wait = t.waitReason()
+		}
+		l.observer.TaskStep(s)
 		st.began = time.Time{}
 	}
+}
+
+// What a parked task waits for, set where it parks (worker.waitKind).
+const (
+	waitReady uint8 = iota // yielded, or not parked
+	waitSleep
+	waitLock
+	waitEvent
+	waitCondition
+	waitSemaphore
+	waitBarrier
+	waitQueue
+	waitIO
+	waitFuture // awaits worker.wait.f
+)
+
+var waitNames = [...]string{"", "sleep", "lock", "event", "condition", "semaphore", "barrier", "queue", "I/O", "future"}
+
+// waitReason says what the parked task t waits for, for observers.
+func (t *task) waitReason() string {
+	w := t.w
+	if w == nil {
+		return ""
+	}
+	if w.waitKind == waitFuture {
+		switch f := w.wait.f; {
+		case f == nil:
+		case f.isTask:
+			return "task " + f.task().Name()
+		case f.kind == futTasks:
+			return "tasks"
+		case f.kind == futThread:
+			return "thread"
+		case f.kind == futOutside:
+			return "outside"
+		}
+	}
+	return waitNames[w.waitKind]
 }
 
 // traceEnd ends t's trace task.

@@ -58,7 +58,7 @@ func waitFor[W Waitable](ctx context.Context, mode WaitMode, timeout time.Durati
 		return err
 	}
 	var wake fut
-	wake.loop = t.loop
+	wake.loop, wake.kind = t.loop, futTasks
 	remaining := 0
 	cb := func(f *fut) {
 		remaining--
@@ -142,7 +142,7 @@ func AsCompleted[T any](ctx context.Context, fns ...func(context.Context) (T, er
 					return
 				}
 				wc = classify(ctx, n)
-				wake.loop = t.loop
+				wake.loop, wake.kind = t.loop, futTasks
 			}
 			if f.loop != t.loop {
 				var zero T
@@ -159,7 +159,7 @@ func AsCompleted[T any](ctx context.Context, fns ...func(context.Context) (T, er
 		}
 		for got := 0; got < len(aws); got++ {
 			if len(queue) == 0 {
-				wake = fut{loop: t.loop}
+				wake = fut{loop: t.loop, kind: futTasks}
 				if err := wake.awaitIn(t, &wc); err != nil {
 					var zero T
 					yield(zero, err)

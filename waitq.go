@@ -87,7 +87,7 @@ func (q *waitq) wakeAll() {
 // task woken and then cancelled before it ran returns the cause with granted
 // set: the caller must pass what it was handed (a lock, a permit, a
 // notification) on to the next waiter, so that nothing is lost or leaked.
-func (q *waitq) wait(ctx context.Context, owner *loopRef) (granted bool, err error) {
+func (q *waitq) wait(ctx context.Context, owner *loopRef, kind uint8) (granted bool, err error) {
 	t, n, err := enter(ctx)
 	if err != nil {
 		return false, err
@@ -101,6 +101,7 @@ func (q *waitq) wait(ctx context.Context, owner *loopRef) (granted bool, err err
 	}
 	w := q.push(t)
 	t.w.abortQ, t.w.abortW = q, w
+	t.w.waitKind = kind
 	closing := false
 	for !w.granted && !closing && wc.cause() == nil {
 		closing = t.park(&wc)

@@ -4,6 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -11,6 +16,8 @@ import (
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiodebug"
 )
+
+var svgOut = flag.String("svg", "", "write the 1,000-task timeline there, to look at it")
 
 func recordFactorials(t *testing.T) *aiodebug.Recorder {
 	t.Helper()
@@ -86,5 +93,94 @@ func TestSVGOneRowPerTask(t *testing.T) {
 		if !strings.Contains(svg, name) {
 			t.Errorf("the SVG lacks %q", name)
 		}
+	}
+}
+
+// TestSVGScales: a run of 1,000 tasks draws in a bounded picture, grouped by
+// name, with the legend, the time axis, and the failures and cancellations
+// counted; a small run draws each task's waits in their colours.
+func TestSVGScales(t *testing.T) {
+	rec := aiodebug.NewRecorder()
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		var mu aio.Lock
+		jobs := aio.NewQueue[int](0)
+		return aio.Group(ctx, func(ctx context.Context, tg *aio.TaskGroup) error {
+			for i := range 1000 {
+				tg.Go(func(ctx context.Context) error {
+					switch i % 100 {
+					case 0:
+						return nil // see below: the failures are counted, not returned to the group
+					case 1:
+						t := aio.Go(ctx, func(ctx context.Context) error { return aio.Sleep(ctx, time.Hour) }, aio.WithName("doomed"))
+						aio.Sleep(ctx, time.Second)
+						t.Cancel()
+						t.Await(ctx)
+						return nil
+					}
+					if err := aio.Sleep(ctx, time.Duration(i%37)*100*time.Millisecond); err != nil {
+						return err
+					}
+					if err := mu.Lock(ctx); err != nil {
+						return err
+					}
+					aio.Sleep(ctx, time.Millisecond)
+					mu.Unlock()
+					if i%10 == 0 {
+						return jobs.Put(ctx, i)
+					}
+					return nil
+				}, aio.WithName(fmt.Sprintf("fetch %d", i)))
+			}
+			tg.Go(func(ctx context.Context) error {
+				for range 90 {
+					if _, err := jobs.Get(ctx); err != nil {
+						return err
+					}
+				}
+				return nil
+			}, aio.WithName("consumer"))
+			for i := range 5 {
+				aio.Go(ctx, func(ctx context.Context) error { return errors.New("broken") }, aio.WithName(fmt.Sprintf("broken %d", i)))
+			}
+			return nil
+		})
+	}, aio.WithClock(aio.NewVirtualClock(time.Time{})), rec.Option(), aio.WithExceptionHandler(func(aio.ExceptionContext) {}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := rec.WriteSVG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	svg := buf.String()
+	var doc struct {
+		Height int `xml:"height,attr"`
+		Width  int `xml:"width,attr"`
+	}
+	if err := xml.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatalf("not XML: %v", err)
+	}
+	if doc.Height > 1400 || doc.Width > 1100 {
+		t.Errorf("%d×%d px for 1,000 tasks; want it bounded", doc.Width, doc.Height)
+	}
+	for _, want := range []string{"1017 tasks, grouped by name", "fetch # ×1000", "doomed ×10", "broken # ×5", ">consumer<",
+		"waits: sleep", "waits: lock, event, semaphore…", "waits: queue", ">failed<", ">cancelled<", "✕5", "▮10", ">3s<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the SVG lacks %q", want)
+		}
+	}
+	if n := strings.Count(svg, `<g class="task">`); n > aiodebug.MaxRows {
+		t.Errorf("%d rows; want at most %d", n, aiodebug.MaxRows)
+	}
+	if *svgOut != "" {
+		os.WriteFile(*svgOut, buf.Bytes(), 0o644)
+	}
+
+	buf.Reset()
+	if err := recordFactorials(t).WriteSVG(&buf); err != nil {
+		t.Fatal(err)
+	}
+	if n := strings.Count(buf.String(), `stroke="#9ab" stroke-width="3"><title>sleep</title>`); n != 6 { // A 1, B 2, C 3 sleeps
+		t.Errorf("%d sleeps drawn; want 6", n)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"errors"
 
 	"github.com/aio-go/aio"
+	"github.com/aio-go/aio/internal/edge"
 )
 
 // readiness lets tasks wait until a descriptor is readable or writable. The
@@ -34,6 +35,7 @@ func (r *readiness) init(l *aio.Loop, fd int) {
 	for i := range r.dir {
 		d := &r.dir[i]
 		d.set = d.ready.Set
+		edge.MarkIO(&d.ready)
 	}
 }
 

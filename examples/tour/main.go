@@ -1011,7 +1011,7 @@ func timeline(opts ...aio.Option) error {
 	if err := rec.WriteSVG(f); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "        wrote the timeline picture (-svg): one row per task, a mark for each step\n")
+	fmt.Fprintf(out, "        wrote the timeline picture (-svg): a row per task, its steps, and its waits coloured by what they wait for\n")
 	return nil
 }
 

@@ -1,7 +1,8 @@
 // Package edge lets aionet's transports watch a descriptor edge-triggered on
 // an aio loop, without a method on aio.Loop that users of asyncio's
-// add_reader (level-triggered) would mistake for it. It owns one function
-// variable, set by package aio when it is initialised, and nothing else.
+// add_reader (level-triggered) would mistake for it, and mark the events its
+// tasks wait on as I/O for observers. It owns these function variables, set
+// by package aio when it is initialised, and nothing else.
 package edge
 
 // AddReader watches fd for reading on loop (an *aio.Loop) as Loop.AddReader
@@ -10,3 +11,7 @@ package edge
 // to fd by itself. A writer added to fd meanwhile is edge-triggered too, until
 // fd is no longer watched at all.
 var AddReader func(loop any, fd uintptr, fn func()) error
+
+// MarkIO marks ev (an *aio.Event) as the wait for a descriptor, so that
+// observers of the tasks waiting on it say they wait for I/O.
+var MarkIO func(ev any)
