@@ -24,9 +24,10 @@ import (
 func main() {
 	protocol := flag.Bool("protocol", false, "serve with a Protocol instead of streams")
 	loops := flag.Int("loops", 1, "number of loops, sharing the port (0: one per CPU)")
+	watchdog := flag.Bool("watchdog", true, "run the blocked-loop watchdog (on by default, as in aio)")
 	flag.Parse()
 	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: echo-server [-protocol] [-loops N] PORT")
+		fmt.Fprintln(os.Stderr, "usage: echo-server [-protocol] [-loops N] [-watchdog=false] PORT")
 		os.Exit(2)
 	}
 	addr := "127.0.0.1:" + flag.Arg(0)
@@ -34,9 +35,13 @@ func main() {
 	if n <= 0 {
 		n = runtime.GOMAXPROCS(0)
 	}
+	var opts []aio.Option
+	if !*watchdog {
+		opts = append(opts, aio.WithWatchdog(-1))
+	}
 	err := aio.RunLoops(context.Background(), n, func(ctx context.Context, _ []*aio.Loop, _ int) error {
 		return serve(ctx, addr, *protocol, n > 1)
-	})
+	}, opts...)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "echo-server:", err)
 		os.Exit(1)
