@@ -17,13 +17,19 @@
 //	aio.loop.lag.p50, .p99, .max (s)              gauges: how late timers fire
 //	aio.loop.pass.p50, .p99, .max (s)             gauges: how long a pass takes
 //	aiohttp.session.connections (state=idle|in_use), .waiting    gauges
+//
+// ObserveStats exports any struct of figures, such as aiomongo.Client's
+// Stats, without this module depending on the client's.
 package aiootel
 
 import (
 	"context"
 	"errors"
+	"reflect"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiohttp"
@@ -138,4 +144,71 @@ func ObserveSession(meter metric.Meter, name string, s *aiohttp.Session) (metric
 		}
 		return nil
 	}, conns, waiting)
+}
+
+// ObserveStats registers a gauge for each integer field of the struct that
+// read returns, named prefix.field_name, read at each collection: for the
+// figures aio's clients keep, such as aiomongo.Client's,
+//
+//	aiootel.ObserveStats(meter, "aiomongo.client", client.Stats)
+//
+// gives aiomongo.client.commands, .open, .in_use and .waiting. Fields of other
+// kinds are left out. Unregister the returned registration to stop.
+func ObserveStats[S any](meter metric.Meter, prefix string, read func() S, attrs ...attribute.KeyValue) (metric.Registration, error) {
+	typ := reflect.TypeFor[S]()
+	if typ.Kind() != reflect.Struct {
+		return nil, errors.New("aiootel: ObserveStats needs a function that returns a struct, not " + typ.String())
+	}
+	type field struct {
+		index int
+		gauge metric.Int64ObservableGauge
+	}
+	var fields []field
+	var insts []metric.Observable
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		switch f.Type.Kind() {
+		case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		default:
+			continue
+		}
+		if !f.IsExported() {
+			continue
+		}
+		g, err := meter.Int64ObservableGauge(prefix + "." + snake(f.Name))
+		if err != nil {
+			return nil, err
+		}
+		fields = append(fields, field{i, g})
+		insts = append(insts, g)
+	}
+	at := metric.WithAttributes(attrs...)
+	return meter.RegisterCallback(func(_ context.Context, o metric.Observer) error {
+		v := reflect.ValueOf(read())
+		for _, f := range fields {
+			fv := v.Field(f.index)
+			if fv.CanInt() {
+				o.ObserveInt64(f.gauge, fv.Int(), at)
+			} else {
+				o.ObserveInt64(f.gauge, int64(fv.Uint()), at)
+			}
+		}
+		return nil
+	}, insts...)
+}
+
+// snake turns InUse into in_use.
+func snake(name string) string {
+	var b strings.Builder
+	for i, r := range name {
+		if unicode.IsUpper(r) {
+			if i > 0 && !unicode.IsUpper(rune(name[i-1])) {
+				b.WriteByte('_')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }

@@ -138,3 +138,32 @@ func TestObserveSession(t *testing.T) {
 		return err
 	})
 }
+
+// TestObserveStats: the integer fields of a stats struct, as gauges named
+// after them.
+func TestObserveStats(t *testing.T) {
+	reader := sdkmetric.NewManualReader()
+	meter := sdkmetric.NewMeterProvider(sdkmetric.WithReader(reader)).Meter("test")
+	type clientStats struct {
+		Commands, InUse int64
+		Open            uint32
+		Name            string // left out
+	}
+	n := int64(0)
+	reg, err := aiootel.ObserveStats(meter, "db.client", func() clientStats {
+		n++
+		return clientStats{Commands: n, InUse: 2, Open: 3, Name: "x"}
+	}, attribute.String("db", "main"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reg.Unregister()
+	collect(t, context.Background(), reader)
+	m := collect(t, context.Background(), reader)
+	if m["db.client.commands"]["db=main"] != 2 || m["db.client.in_use"]["db=main"] != 2 || m["db.client.open"]["db=main"] != 3 || m["db.client.name"] != nil {
+		t.Errorf("got %v", m)
+	}
+	if _, err := aiootel.ObserveStats(meter, "x", func() int { return 1 }); err == nil {
+		t.Error("a function that returns an int: no error")
+	}
+}
