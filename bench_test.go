@@ -193,3 +193,18 @@ func BenchmarkYieldDebug(b *testing.B) {
 
 // BenchmarkSpawnDebug is BenchmarkSpawn in debug mode.
 func BenchmarkSpawnDebug(b *testing.B) { benchSpawn(b, aio.WithDebug(true, 0)) }
+
+// BenchmarkToGoroutine: one task hands a trivial call off the loop and
+// awaits it, as aiomongo does per operation.
+func BenchmarkToGoroutine(b *testing.B) {
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		fn := func(context.Context) (int, error) { return 1, nil }
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := aio.ToGoroutine(ctx, fn); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -1,8 +1,11 @@
 // Package aiodebug shows what the tasks of every aio loop are doing: a tree
 // of tasks (who spawned whom, who awaits whom, where each one waits), as text
 // or JSON, on demand, on a signal, or from an http.Handler a service mounts
-// (Python 3.14's `asyncio pstree`). It reads aio.Snapshot and owns only the
-// presentation; it must not reach into the loop.
+// (Python 3.14's `asyncio pstree`), which serves browsers a live dashboard
+// with each loop's metrics and stalls; and a Recorder that draws the
+// timeline of the tasks' steps and waits. It reads aio.Snapshot, Metrics,
+// Stalls and the Observer hook, and owns only the presentation; it must not
+// reach into the loop.
 package aiodebug
 
 import (
