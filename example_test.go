@@ -356,14 +356,14 @@ func ExampleYield() {
 
 // An async generator whose body returns its error; range over it in a task.
 func ExampleGenerate() {
-	ticker := func(ctx context.Context, upto int) iter.Seq2[int, error] {
+	countdown := func(ctx context.Context, from int) iter.Seq2[int, error] {
 		return aio.Generate(func(yield func(int) bool) error {
-			for i := range upto {
-				if err := aio.Sleep(ctx, time.Second); err != nil {
-					return err
+			for n := from; n > 0; n-- {
+				if !yield(n) {
+					return nil // the consumer broke out: clean up and stop
 				}
-				if !yield(i) {
-					return nil
+				if err := aio.Sleep(ctx, time.Second); err != nil {
+					return err // the last element the consumer sees
 				}
 			}
 			return nil
@@ -371,25 +371,24 @@ func ExampleGenerate() {
 	}
 	aio.Run(context.Background(), func(ctx context.Context) error {
 		start := aio.LoopOf(ctx).Now()
-		for i, err := range ticker(ctx, 3) { // async for i in ticker(3)
-			fmt.Println(i, err, elapsed(ctx, start))
+		for n, err := range countdown(ctx, 3) { // async for n in countdown(3)
+			fmt.Println(n, err, elapsed(ctx, start))
 		}
-		err := aio.Timeout(ctx, 1500*time.Millisecond, func(ctx context.Context) error {
-			for _, err := range ticker(ctx, 3) {
-				if err != nil {
-					return err // the generator's error, as its last element
-				}
+		aio.Timeout(ctx, 1500*time.Millisecond, func(ctx context.Context) error {
+			for n, err := range countdown(ctx, 3) {
+				fmt.Println(n, err)
 			}
 			return nil
 		})
-		fmt.Println(err)
 		return nil
 	}, virtual)
 	// Output:
-	// 0 <nil> 1s
+	// 3 <nil> 0s
+	// 2 <nil> 1s
 	// 1 <nil> 2s
-	// 2 <nil> 3s
-	// context deadline exceeded
+	// 3 <nil>
+	// 2 <nil>
+	// 0 context deadline exceeded
 }
 
 // Pull takes a stream's elements one at a time (anext); one that comes too
