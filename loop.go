@@ -77,6 +77,8 @@ type Loop struct {
 	mu         sync.Mutex
 	pending    []func() // CallSoonThreadsafe's queue
 	spare      []func()
+	finished   []completion // calls run elsewhere, back with their results
+	spareFin   []completion
 	tsClosed   bool
 	hasPending atomic.Bool
 	counters   loopCounters
@@ -285,10 +287,15 @@ func (l *Loop) CallSoonThreadsafe(fn func()) error {
 
 func (l *Loop) drainPending() {
 	l.mu.Lock()
-	fns := l.pending
+	fns, fin := l.pending, l.finished
 	l.pending, l.spare = l.spare[:0], nil
+	l.finished, l.spareFin = l.spareFin[:0], nil
 	l.hasPending.Store(false)
 	l.mu.Unlock()
+	for i, c := range fin {
+		c.finish() // completes a future: its task is ready for this pass
+		fin[i] = nil
+	}
 	for i, fn := range fns {
 		l.ready.push(readyItem{h: &Handle{fn: fn, loop: l, index: -1, when: -1}})
 		fns[i] = nil
@@ -297,7 +304,31 @@ func (l *Loop) drainPending() {
 	if l.spare == nil {
 		l.spare = fns[:0]
 	}
+	if l.spareFin == nil {
+		l.spareFin = fin[:0]
+	}
 	l.mu.Unlock()
+}
+
+// A completion is a call made on another goroutine for the loop (ToThread's),
+// back with its result: finish, on the loop, delivers it.
+type completion interface{ finish() }
+
+// completeThreadsafe hands c to the loop, which finishes it at the start of
+// its next pass; any goroutine may call it. On a closed loop it does nothing.
+// It is CallSoonThreadsafe without a closure and a Handle per call.
+func (l *Loop) completeThreadsafe(c completion) {
+	l.mu.Lock()
+	if l.tsClosed {
+		l.mu.Unlock()
+		return
+	}
+	l.finished = append(l.finished, c)
+	l.hasPending.Store(true)
+	l.mu.Unlock()
+	if l.passState.Load()&sleepingBit != 0 {
+		l.poller.Wake()
+	}
 }
 
 // Stop makes RunForever or RunUntilComplete return after the current pass
@@ -540,7 +571,7 @@ func (l *Loop) Close() error {
 	l.closing = true
 	l.mu.Lock()
 	l.tsClosed = true
-	l.pending = nil
+	l.pending, l.finished = nil, nil
 	l.hasPending.Store(false)
 	l.mu.Unlock()
 	for l.tasks != nil {

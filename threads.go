@@ -20,44 +20,47 @@ func WithThreads(n int) Option {
 type threadPool struct {
 	max     int
 	running int
-	queue   []func()
+	queue   []threadRunner
 	cancels map[*threadJob]struct{}
 
 	// The goroutines that run the functions, ToThread's and ToGoroutine's:
 	// one waits for the next function a while after it ran one, so that a
 	// stream of calls reuses a few goroutines whose stacks have grown to what
 	// the functions need, rather than starting (and growing) one per call.
-	work chan func() // to an idle goroutine; unbuffered
+	work chan threadRunner // to an idle goroutine; unbuffered
 	quit chan struct{}
 	wg   sync.WaitGroup
 }
+
+// A threadRunner is a call the pool runs on one of its goroutines.
+type threadRunner interface{ run() }
 
 // goroutineIdle is how long a goroutine of the pool waits for another
 // function before it ends.
 const goroutineIdle = 10 * time.Second
 
-// start runs fn on an idle goroutine of the pool, or a new one.
-func (p *threadPool) start(fn func()) {
+// start runs r on an idle goroutine of the pool, or a new one.
+func (p *threadPool) start(r threadRunner) {
 	if p.work == nil {
-		p.work, p.quit = make(chan func()), make(chan struct{})
+		p.work, p.quit = make(chan threadRunner), make(chan struct{})
 	}
 	select {
-	case p.work <- fn:
+	case p.work <- r:
 	default:
 		p.wg.Add(1)
-		go p.goroutine(fn)
+		go p.goroutine(r)
 	}
 }
 
-func (p *threadPool) goroutine(fn func()) {
+func (p *threadPool) goroutine(r threadRunner) {
 	defer p.wg.Done()
 	idle := time.NewTimer(goroutineIdle)
 	defer idle.Stop()
 	for {
-		fn()
+		r.run()
 		idle.Reset(goroutineIdle)
 		select {
-		case fn = <-p.work:
+		case r = <-p.work:
 		case <-idle.C:
 			return
 		case <-p.quit:
@@ -106,43 +109,67 @@ func offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 		return zero, err
 	}
 	l := t.loop
-	f := &Future[T]{fut: fut{loop: l, kind: futThread}}
-	jctx, cancel := context.WithCancelCause(offLoop{context.WithoutCancel(ctx)})
-	job := &threadJob{cancel: cancel, pooled: pooled}
-	l.runThread(job, func() {
-		v, err := callRecovered(jctx, fn)
-		cancel(nil)
-		delivered := l.CallSoonThreadsafe(func() {
-			l.threadDone(job)
-			if f.state == futPending {
-				f.value = v
-				f.complete(err)
-				f.markRetrieved() // the task, or nobody, reads it
-			}
-		})
-		_ = delivered // a closed loop drops the result: nobody waits for it
-	})
-	v, err := f.Await(ctx)
-	if err != nil && f.state == futPending {
-		cancel(err)
-		f.complete(err) // drop the late result
-		f.markRetrieved()
+	o := &offloaded[T]{fn: fn}
+	o.f.loop, o.f.kind = l, futThread
+	o.job.pooled = pooled
+	o.ctx, o.job.cancel = context.WithCancelCause(offLoop{ctx})
+	l.runThread(&o.job, o)
+	v, err := o.f.Await(ctx)
+	if err != nil && o.f.state == futPending {
+		o.job.cancel(err)
+		o.f.complete(err) // drop the late result
+		o.f.markRetrieved()
 		return zero, err
 	}
 	return v, err
 }
 
-// offLoop is the context of a function running off the loop (ToThread's):
-// it carries the task's values but not its place on the loop, so that the
-// loop's functions called with it (Spawn, Put, Sleep) answer ErrNoTask
-// instead of touching the loop from another goroutine.
-type offLoop struct{ context.Context }
+// offloaded is one ToThread or ToGoroutine call: the future its task awaits,
+// its job in the pool, the function and its context, in one allocation.
+type offloaded[T any] struct {
+	f   Future[T]
+	job threadJob
+	fn  func(context.Context) (T, error)
+	ctx context.Context
+	v   T
+	err error
+}
 
+// run calls the function on a goroutine of the pool and hands the result to
+// the loop; a closed loop drops it (nobody waits for it).
+func (o *offloaded[T]) run() {
+	o.v, o.err = callRecovered(o.ctx, o.fn)
+	o.job.cancel(nil)
+	o.f.loop.completeThreadsafe(o)
+}
+
+// finish runs on the loop once the function has returned.
+func (o *offloaded[T]) finish() {
+	o.f.loop.threadDone(&o.job)
+	if o.f.state == futPending {
+		o.f.value = o.v
+		o.f.complete(o.err)
+		o.f.markRetrieved() // the task, or nobody, reads it
+	}
+}
+
+// offLoop is the parent of the context of a function running off the loop
+// (ToThread's): it carries the task's values but neither its cancellation
+// nor its deadline (the await's cancellation reaches the function through
+// the context made from it) nor its place on the loop, so that the loop's
+// functions called with it (Spawn, Put, Sleep) answer ErrNoTask instead of
+// touching the loop from another goroutine. It is context.WithoutCancel and
+// a filter in one.
+type offLoop struct{ parent context.Context }
+
+func (offLoop) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (offLoop) Done() <-chan struct{}       { return nil }
+func (offLoop) Err() error                  { return nil }
 func (c offLoop) Value(key any) any {
 	if key == nodeKey {
 		return nil
 	}
-	return c.Context.Value(key)
+	return c.parent.Value(key)
 }
 
 // callRecovered calls fn, turning a panic into a *PanicError.
@@ -156,7 +183,7 @@ func callRecovered[T any](ctx context.Context, fn func(context.Context) (T, erro
 }
 
 // runThread starts run on a goroutine if the pool has room, or queues it.
-func (l *Loop) runThread(job *threadJob, run func()) {
+func (l *Loop) runThread(job *threadJob, run threadRunner) {
 	p := &l.threads
 	if p.cancels == nil {
 		p.cancels = make(map[*threadJob]struct{})

@@ -69,6 +69,7 @@ func client(args []string) {
 	dur := fs.Duration("d", 2*time.Second, "measured window")
 	warm := fs.Duration("warmup", 500*time.Millisecond, "unmeasured load first")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	reqCtx := fs.Bool("reqctx", false, "driver: each operation gets a cancellable context, as a request's in a server (aio's always are)")
 	fs.Parse(args)
 	if *prof != "" {
 		f, err := os.Create(*prof)
@@ -157,7 +158,13 @@ func client(args []string) {
 						return
 					default:
 					}
-					if err := driverOp(ctx, *op, docs, ins, i); err != nil {
+					octx, cancel := ctx, context.CancelFunc(func() {})
+					if *reqCtx {
+						octx, cancel = context.WithCancel(ctx)
+					}
+					err := driverOp(octx, *op, docs, ins, i)
+					cancel()
+					if err != nil {
 						log.Fatal(err)
 					}
 					if measuring.Load() {
