@@ -63,7 +63,7 @@ const ndocs = 1000
 
 func client(args []string) {
 	fs := flag.NewFlagSet("client", flag.ExitOnError)
-	impl := fs.String("impl", "aio", "aio or driver")
+	impl := fs.String("impl", "aio", "aio, driver, or hop (the driver with a hand-off each way per call)")
 	op := fs.String("op", "findone", "insert, findone or cursor")
 	conc := fs.Int("c", 1, "concurrent tasks or goroutines")
 	dur := fs.Duration("d", 2*time.Second, "measured window")
@@ -175,6 +175,52 @@ func client(args []string) {
 		}
 		window(func() { finish(); close(stopped) })
 		wg.Wait()
+	case "hop":
+		// The raw driver, each call handed to another goroutine and its
+		// result handed back, as aio does, without a loop: what two hand-offs
+		// per operation cost in Go's scheduler.
+		c, err := mongo.Connect(options.Client().ApplyURI(uri))
+		if err != nil {
+			log.Fatal(err)
+		}
+		ctx := context.Background()
+		defer c.Disconnect(ctx)
+		db := c.Database("bench")
+		docs, ins := db.Collection("docs"), db.Collection("ins")
+		stopped := make(chan struct{})
+		calls := make(chan func())
+		for range *conc {
+			go func() {
+				for fn := range calls {
+					fn()
+				}
+			}()
+		}
+		var wg sync.WaitGroup
+		for w := range *conc {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				done := make(chan error, 1)
+				for i := w; ; i += *conc {
+					select {
+					case <-stopped:
+						return
+					default:
+					}
+					calls <- func() { done <- driverOp(ctx, *op, docs, ins, i) }
+					if err := <-done; err != nil {
+						log.Fatal(err)
+					}
+					if measuring.Load() {
+						ops.Add(1)
+					}
+				}
+			}()
+		}
+		window(func() { finish(); close(stopped) })
+		wg.Wait()
+		close(calls)
 	default:
 		log.Fatalf("unknown -impl %q", *impl)
 	}
