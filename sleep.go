@@ -67,6 +67,12 @@ func Yield(ctx context.Context) error {
 		if t := l.current; t != nil && !l.closing && n.cause == nil {
 			t.phase = stReady
 			l.ready.push(readyItem{t: t})
+			if l.traced != nil {
+				if !t.yieldTraced() {
+					return ErrClosed
+				}
+				return n.cause
+			}
 			if !t.w.yield(struct{}{}) || l.closing {
 				return ErrClosed
 			}
@@ -83,9 +89,30 @@ func Yield(ctx context.Context) error {
 	}
 	t.phase = stReady
 	t.loop.ready.push(readyItem{t: t})
+	if t.loop.traced != nil {
+		if !t.yieldTraced() {
+			return ErrClosed
+		}
+		return wc.cause()
+	}
 	if !t.w.yield(struct{}{}) || t.loop.closing {
 		return ErrClosed
 	}
 	t.phase = stRunning
 	return wc.cause()
+}
+
+// yieldTraced is Yield's switch to the loop when steps are traced or
+// observed: a yield ends a step, as an await does. It reports false if the
+// loop is closing.
+func (t *task) yieldTraced() bool {
+	l := t.loop
+	t.w.waitKind = waitReady
+	l.stepEnds(t)
+	if !t.w.yield(struct{}{}) || l.closing {
+		return false
+	}
+	t.phase = stRunning
+	l.stepBegins(t)
+	return true
 }

@@ -184,3 +184,32 @@ func TestSVGScales(t *testing.T) {
 		t.Errorf("%d sleeps drawn; want 6", n)
 	}
 }
+
+// TestYieldEndsAStep: a task that yields is drawn as steps with nothing to
+// wait for between them.
+func TestYieldEndsAStep(t *testing.T) {
+	rec := aiodebug.NewRecorder()
+	aio.Run(context.Background(), func(ctx context.Context) error {
+		_, err := aio.Go(ctx, func(ctx context.Context) error {
+			for range 3 {
+				if err := aio.Yield(ctx); err != nil {
+					return err
+				}
+			}
+			return nil
+		}, aio.WithName("yielder")).Await(ctx)
+		return err
+	}, rec.Option())
+	n := 0
+	for _, s := range rec.Spans() {
+		if s.Name == "yielder" {
+			n++
+			if !s.Finished && s.Wait != "" {
+				t.Errorf("a yield's step waits for %q; want nothing", s.Wait)
+			}
+		}
+	}
+	if n != 4 {
+		t.Errorf("%d steps of a task that yields 3 times; want 4", n)
+	}
+}
