@@ -113,6 +113,6 @@ func (t *task) yieldTraced() bool {
 		return false
 	}
 	t.phase = stRunning
-	l.stepBegins(t)
+	l.stepResumes(t)
 	return true
 }
