@@ -71,6 +71,7 @@ type Loop struct {
 	failGen      uint64                 // failures tracked so far
 	collectedGen uint64                 // failGen when collectFailures last asked
 	collectedAt  time.Time              // and when
+	collectTries int                    // asks since failGen last changed
 	pruneAt      int                    // prune reported failures at this size
 
 	// Fields shared with other goroutines.
@@ -508,7 +509,7 @@ func (l *Loop) wait() time.Duration {
 		return l.noWait()
 	}
 	var collectIn time.Duration // wake to ask for a collection then, if > 0
-	if l.failGen != l.collectedGen && len(l.failures) > 0 {
+	if len(l.failures) > 0 && (l.failGen != l.collectedGen || l.collectTries < maxCollectTries) {
 		collectIn = l.collectFailures()
 	}
 	// A virtual clock jumps to the next timer only when no I/O is ready, so
@@ -746,16 +747,40 @@ func (l *Loop) trackFailure(f *fut) {
 // reference goes, but Go learns that a value is unreachable only at a
 // collection, which an idle service may not make for minutes. The loop asks
 // when it goes idle with failures tracked since it last asked, unretrieved
-// still, at most once a second; it returns how long to wait before it may
-// ask again, or 0 when it asked.
+// still, at most once a second; a failed task still reachable at that moment
+// (its last step's traces not yet gone) would wait for the runtime's own
+// collection, every two minutes, so it asks again while failures stay
+// unreported, 1, 2, 4 and 8 s later. It returns how long to wait before it
+// may ask again, or 0 when it asked.
 func (l *Loop) collectFailures() time.Duration {
+	if l.failGen != l.collectedGen {
+		l.collectTries = 0
+	} else if !l.unreported() {
+		l.collectTries = maxCollectTries // nothing left to find
+		return 0
+	}
 	now := time.Now()
-	if wait := time.Second - now.Sub(l.collectedAt); wait > 0 {
+	if wait := time.Second<<max(l.collectTries-1, 0) - now.Sub(l.collectedAt); wait > 0 {
 		return wait
 	}
 	l.collectedGen, l.collectedAt = l.failGen, now
+	l.collectTries++
 	go runtime.GC()
 	return 0
+}
+
+// maxCollectTries is how many times the loop asks for a collection for one
+// set of failures.
+const maxCollectTries = 5
+
+// unreported reports whether a tracked failure has not been reported yet.
+func (l *Loop) unreported() bool {
+	for n := range l.failures {
+		if !n.reported.Load() {
+			return true
+		}
+	}
+	return false
 }
 
 func (l *Loop) untrackFailure(f *fut) {

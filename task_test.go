@@ -509,3 +509,30 @@ func TestGoexitInTask(t *testing.T) {
 		t.Fatalf("task err %v, sibling err %v", tk.Err(), sibling.Err())
 	}
 }
+
+// TestUnretrievedFailureReportedAfterItsLastReference: a failed task still
+// referenced when the idle loop first asks for a collection is reported once
+// the reference goes, at the loop's next ask (a second later), not at the
+// runtime's own collection two minutes later. Real clock, bounded.
+func TestUnretrievedFailureReportedAfterItsLastReference(t *testing.T) {
+	rep := newReports()
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		held := aio.Go(ctx, failer(0, errMy), aio.WithName("held"))
+		if err := aio.Sleep(ctx, 300*time.Millisecond); err != nil { // idle: the loop asks for a collection, held is reachable
+			return err
+		}
+		runtime.KeepAlive(held)
+		held = nil
+		err := aio.Timeout(ctx, 10*time.Second, func(ctx context.Context) error {
+			_, _, err := aio.Recv(ctx, rep.ch)
+			return err
+		})
+		if err != nil {
+			t.Errorf("no report within 10 s of the last reference going: %v", err)
+		}
+		return nil
+	}, aio.WithExceptionHandler(rep.handle), aio.WithInterrupt(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+}
