@@ -137,7 +137,7 @@ func client(args []string) {
 		if err != nil {
 			log.Fatal(err)
 		}
-	case "driver":
+	case "driver", "hop":
 		c, err := mongo.Connect(options.Client().ApplyURI(uri))
 		if err != nil {
 			log.Fatal(err)
@@ -146,70 +146,47 @@ func client(args []string) {
 		defer c.Disconnect(ctx)
 		db := c.Database("bench")
 		docs, ins := db.Collection("docs"), db.Collection("ins")
-		stopped := make(chan struct{})
-		var wg sync.WaitGroup
-		for w := range *conc {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := w; ; i += *conc {
-					select {
-					case <-stopped:
-						return
-					default:
-					}
-					octx, cancel := ctx, context.CancelFunc(func() {})
-					if *reqCtx {
-						octx, cancel = context.WithCancel(ctx)
-					}
-					err := driverOp(octx, *op, docs, ins, i)
-					cancel()
-					if err != nil {
-						log.Fatal(err)
-					}
-					if measuring.Load() {
-						ops.Add(1)
-					}
-				}
-			}()
+		call := func(i int) error { // the driver's call, from the calling goroutine
+			octx, cancel := ctx, context.CancelFunc(func() {})
+			if *reqCtx {
+				octx, cancel = context.WithCancel(ctx)
+			}
+			defer cancel()
+			return driverOp(octx, *op, docs, ins, i)
 		}
-		window(func() { finish(); close(stopped) })
-		wg.Wait()
-	case "hop":
-		// The raw driver, each call handed to another goroutine and its
-		// result handed back, as aio does, without a loop: what two hand-offs
-		// per operation cost in Go's scheduler.
-		c, err := mongo.Connect(options.Client().ApplyURI(uri))
-		if err != nil {
-			log.Fatal(err)
-		}
-		ctx := context.Background()
-		defer c.Disconnect(ctx)
-		db := c.Database("bench")
-		docs, ins := db.Collection("docs"), db.Collection("ins")
-		stopped := make(chan struct{})
-		calls := make(chan func())
-		for range *conc {
-			go func() {
-				for fn := range calls {
-					fn()
-				}
-			}()
-		}
-		var wg sync.WaitGroup
-		for w := range *conc {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+		if *impl == "hop" {
+			// Each call handed to another goroutine and its result handed
+			// back, as aio does, without a loop: what two hand-offs per
+			// operation cost in Go's scheduler.
+			calls := make(chan func())
+			defer close(calls)
+			for range *conc {
+				go func() {
+					for fn := range calls {
+						fn()
+					}
+				}()
+			}
+			direct := call
+			call = func(i int) error {
 				done := make(chan error, 1)
+				calls <- func() { done <- direct(i) }
+				return <-done
+			}
+		}
+		stopped := make(chan struct{})
+		var wg sync.WaitGroup
+		for w := range *conc {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
 				for i := w; ; i += *conc {
 					select {
 					case <-stopped:
 						return
 					default:
 					}
-					calls <- func() { done <- driverOp(ctx, *op, docs, ins, i) }
-					if err := <-done; err != nil {
+					if err := call(i); err != nil {
 						log.Fatal(err)
 					}
 					if measuring.Load() {
@@ -220,7 +197,6 @@ func client(args []string) {
 		}
 		window(func() { finish(); close(stopped) })
 		wg.Wait()
-		close(calls)
 	default:
 		log.Fatalf("unknown -impl %q", *impl)
 	}
