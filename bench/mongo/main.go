@@ -20,6 +20,7 @@ import (
 	"fmt"
 	"log"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
@@ -69,6 +70,7 @@ func client(args []string) {
 	dur := fs.Duration("d", 2*time.Second, "measured window")
 	warm := fs.Duration("warmup", 500*time.Millisecond, "unmeasured load first")
 	prof := fs.String("cpuprofile", "", "write a CPU profile of the whole run here")
+	memprof := fs.String("memprofile", "", "write an allocation profile of the measured window here")
 	reqCtx := fs.Bool("reqctx", false, "driver: each operation gets a cancellable context, as a request's in a server (aio's always are)")
 	fs.Parse(args)
 	if *prof != "" {
@@ -85,8 +87,10 @@ func client(args []string) {
 	var measuring atomic.Bool
 	var cpu0 time.Duration
 	var t0 time.Time
+	var mem0, mem1 runtime.MemStats
 	window := func(stop func()) {
 		time.Sleep(*warm)
+		runtime.ReadMemStats(&mem0)
 		cpu0, t0 = cpuTime(), time.Now()
 		ops.Store(0)
 		measuring.Store(true)
@@ -98,6 +102,15 @@ func client(args []string) {
 	var cpu, wall time.Duration
 	finish := func() {
 		n, cpu, wall = ops.Load(), cpuTime()-cpu0, time.Since(t0)
+		runtime.ReadMemStats(&mem1)
+		if *memprof != "" {
+			f, err := os.Create(*memprof)
+			if err != nil {
+				log.Fatal(err)
+			}
+			pprof.Lookup("allocs").WriteTo(f, 0)
+			f.Close()
+		}
 	}
 	switch *impl {
 	case "aio":
@@ -202,8 +215,10 @@ func client(args []string) {
 	}
 	json.NewEncoder(os.Stdout).Encode(map[string]any{
 		"impl": *impl, "op": *op, "c": *conc, "ops": n,
-		"ops_per_s":     float64(n) / wall.Seconds(),
-		"cpu_us_per_op": float64(cpu.Microseconds()) / float64(max(n, 1)),
+		"ops_per_s":      float64(n) / wall.Seconds(),
+		"cpu_us_per_op":  float64(cpu.Microseconds()) / float64(max(n, 1)),
+		"alloc_b_per_op": float64(mem1.TotalAlloc-mem0.TotalAlloc) / float64(max(n, 1)),
+		"allocs_per_op":  float64(mem1.Mallocs-mem0.Mallocs) / float64(max(n, 1)),
 	})
 }
 
