@@ -105,11 +105,7 @@ func TestWatchClearError(t *testing.T) {
 func TestIndexesAndFindOptions(t *testing.T) {
 	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
 		coll := db.Collection("c")
-		docs := make([]any, 10)
-		for i := range docs {
-			docs[i] = bson.M{"n": i, "sq": i * i, "tag": "x"}
-		}
-		if _, err := coll.InsertMany(ctx, docs); err != nil {
+		if err := insertN(ctx, coll, 10, func(i int) bson.M { return bson.M{"n": i, "sq": i * i, "tag": "x"} }); err != nil {
 			return err
 		}
 		names, err := coll.CreateIndexes(ctx, []mongo.IndexModel{{Keys: bson.D{{Key: "n", Value: 1}}}, {Keys: bson.D{{Key: "sq", Value: -1}}}})
@@ -201,11 +197,7 @@ func TestGridFSRoundTrip(t *testing.T) {
 func TestCancelMidCursor(t *testing.T) {
 	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
 		coll := db.Collection("c")
-		docs := make([]any, 50)
-		for i := range docs {
-			docs[i] = bson.M{"n": i}
-		}
-		if _, err := coll.InsertMany(ctx, docs); err != nil {
+		if err := insertN(ctx, coll, 50, func(i int) bson.M { return bson.M{"n": i} }); err != nil {
 			return err
 		}
 		read := 0
@@ -225,4 +217,14 @@ func TestCancelMidCursor(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// insertN inserts the documents doc(0) … doc(n-1) into coll.
+func insertN(ctx context.Context, coll *aiomongo.Collection, n int, doc func(i int) bson.M) error {
+	docs := make([]any, n)
+	for i := range docs {
+		docs[i] = doc(i)
+	}
+	_, err := coll.InsertMany(ctx, docs)
+	return err
 }

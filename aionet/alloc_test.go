@@ -6,8 +6,6 @@ import (
 	"bytes"
 	"context"
 	"testing"
-
-	"github.com/aio-go/aio/aionet"
 )
 
 // TestEchoAllocatesNothing checks the steady state of a stream connection:
@@ -15,16 +13,11 @@ import (
 // the loop parking on the poller and waking) allocates nothing.
 func TestEchoAllocatesNothing(t *testing.T) {
 	run(t, func(ctx context.Context) error {
-		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", echo)
+		s, _, done, err := serveAndDial(ctx, echo)
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
-		s, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
-		if err != nil {
-			return err
-		}
-		defer s.Close()
+		defer done()
 		msg := bytes.Repeat([]byte("x"), 1024)
 		buf := make([]byte, len(msg))
 		var failed error

@@ -39,6 +39,21 @@ func run(t *testing.T, main func(ctx context.Context) error, opts ...aio.Option)
 // runGuarded is run for a test whose failure would be a loop that never
 // goes idle: main runs on a goroutine of its own, and the test fails if it
 // has not returned within a minute.
+// serveAndDial starts handler as a server on loopback and dials it; done
+// closes the client's stream and the server.
+func serveAndDial(ctx context.Context, handler func(context.Context, *aionet.Stream) error) (s *aionet.Stream, srv *aionet.Server, done func(), err error) {
+	srv, err = aionet.StartServer(ctx, "tcp", "127.0.0.1:0", handler)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	s, err = aionet.Dial(ctx, "tcp", srv.Addr().String())
+	if err != nil {
+		srv.Close()
+		return nil, nil, nil, err
+	}
+	return s, srv, func() { s.Close(); srv.Close() }, nil
+}
+
 func runGuarded(t *testing.T, why string, main func(ctx context.Context) error, opts ...aio.Option) {
 	t.Helper()
 	defer aiotest.CheckLeaks(t)()
@@ -1046,18 +1061,13 @@ func TestResetKeepsItsCause(t *testing.T) {
 // virtual clock. (It waited until the peer gave up.)
 func TestConnTimeoutScopeBoundsStdlib(t *testing.T) {
 	runGuarded(t, "the handshake ignored the timeout", func(ctx context.Context) error {
-		srv, err := aionet.StartServer(ctx, "tcp", "127.0.0.1:0", func(ctx context.Context, s *aionet.Stream) error {
+		s, srv, done, err := serveAndDial(ctx, func(ctx context.Context, s *aionet.Stream) error {
 			return aio.Sleep(ctx, time.Hour) // accepts, never answers
 		})
 		if err != nil {
 			return err
 		}
-		defer srv.Close()
-		s, err := aionet.Dial(ctx, "tcp", srv.Addr().String())
-		if err != nil {
-			return err
-		}
-		defer s.Close()
+		defer done()
 		for _, withContext := range []bool{false, true} {
 			start := aio.LoopOf(ctx).Now()
 			err = aio.Timeout(ctx, 300*time.Millisecond, func(ctx context.Context) error {
