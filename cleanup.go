@@ -24,6 +24,9 @@ import "context"
 // Cleanup must be called from a task of ctx's loop; elsewhere it returns
 // context.WithoutCancel(ctx).
 func Cleanup(ctx context.Context) context.Context {
+	if ctx == nil {
+		return context.Background()
+	}
 	n := nodeOf(ctx)
 	if n == nil || !n.loop.mayUse() || n.loop.current == nil {
 		return context.WithoutCancel(ctx)

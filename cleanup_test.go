@@ -116,3 +116,16 @@ func cancelAt(ctx context.Context, task *aio.Task[struct{}], at ...time.Duration
 	}
 	task.Await(ctx)
 }
+
+// TestCleanupOutsideATask: a context of no loop, or none, gets a context that
+// cannot be cancelled, never a panic.
+func TestCleanupOutsideATask(t *testing.T) {
+	parent, cancel := context.WithCancel(context.WithValue(context.Background(), errMy, 1))
+	cancel()
+	if c := aio.Cleanup(parent); c.Err() != nil || c.Value(errMy) != 1 {
+		t.Errorf("Cleanup of a cancelled stdlib context: Err %v, value %v", c.Err(), c.Value(errMy))
+	}
+	if c := aio.Cleanup(nil); c == nil || c.Err() != nil { //nolint:staticcheck // nil on purpose
+		t.Errorf("Cleanup(nil) = %v", c)
+	}
+}

@@ -275,6 +275,9 @@ func TestRunOn(t *testing.T) {
 	if err := aio.RunOn(loop, func(ctx context.Context) error { return errMy }); err != errMy {
 		t.Fatalf("RunOn = %v; want errMy", err)
 	}
+	if err := aio.RunOn(nil, func(ctx context.Context) error { return nil }); err == nil {
+		t.Fatal("RunOn with a nil loop: no error")
+	}
 	loop.Close()
 	if err := aio.RunOn(loop, func(ctx context.Context) error { return nil }); !errors.Is(err, aio.ErrClosed) {
 		t.Fatalf("RunOn on a closed loop = %v; want ErrClosed", err)

@@ -42,6 +42,9 @@ func Run(ctx context.Context, main func(ctx context.Context) error, opts ...Opti
 // it, which cancels them. For a future or a task already on l, use
 // Loop.RunUntilComplete.
 func RunOn(l *Loop, main func(ctx context.Context) error) error {
+	if l == nil {
+		return errors.New("aio: RunOn with a nil loop")
+	}
 	t := Go(l.Context(), main)
 	if err := l.RunUntilComplete(t); err != nil {
 		return err

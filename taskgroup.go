@@ -3,6 +3,7 @@ package aio
 import (
 	"context"
 	"errors"
+	"runtime/debug"
 )
 
 // TaskGroup is a set of tasks whose lifetime is bounded by a call to Group
@@ -130,8 +131,8 @@ var ErrNotStarted = errors.New("aio: the function given to TaskGroup.Start retur
 // (Trio's nursery.start): a server that listens before it serves, a worker
 // that connects before it takes jobs. Start returns nil once ready is
 // called, and the task goes on in the group. If fn returns first, Start
-// returns its error (ErrNotStarted if it returned nil) and the group does not
-// see it; if the group is cancelled first, Start returns the cause and the
+// returns its error (ErrNotStarted if it returned nil, a *PanicError if it
+// panicked) and the group does not see it; if the group is cancelled first, Start returns the cause and the
 // task is cancelled with the group. Call Start from a task of the group's
 // loop. A value for the caller (an address, a port) comes back through fn's
 // closure.
@@ -140,16 +141,21 @@ func (g *TaskGroup) Start(fn func(ctx context.Context, ready func()) error, opts
 		panic("aio: TaskGroup.Start called after the group finished")
 	}
 	started := NewFuture[struct{}](g.node)
-	g.Go(func(ctx context.Context) error {
-		err := fn(ctx, func() { started.SetResult(struct{}{}) })
-		if started.Done() {
-			return err // started: the group's to see
-		}
-		if err == nil {
-			err = ErrNotStarted
-		}
-		started.SetError(err)
-		return nil
+	g.Go(func(ctx context.Context) (err error) {
+		defer func() {
+			if started.Done() {
+				return // started: what follows is the group's to see, a panic too
+			}
+			if r := recover(); r != nil {
+				err = &PanicError{Value: r, Stack: debug.Stack()}
+			}
+			if err == nil {
+				err = ErrNotStarted
+			}
+			started.SetError(err) // Start's caller's, not the group's
+			err = nil
+		}()
+		return fn(ctx, func() { started.SetResult(struct{}{}) })
 	}, opts...)
 	_, err := started.Await(g.node)
 	if err != nil && !started.Done() {

@@ -478,6 +478,9 @@ func TestTaskGroupStart(t *testing.T) {
 			tr.printf("never ready: %v", errors.Is(err, aio.ErrNotStarted))
 			err = g.Start(func(ctx context.Context, ready func()) error { return errMy })
 			tr.printf("failed before ready: %v", errors.Is(err, errMy))
+			var pe *aio.PanicError
+			err = g.Start(func(ctx context.Context, ready func()) error { panic("bind failed") })
+			tr.printf("panicked before ready: %v", errors.As(err, &pe) && pe.Value == "bind failed")
 			return nil
 		})
 		tr.printf("group: %v", err)
@@ -499,6 +502,7 @@ func TestTaskGroupStart(t *testing.T) {
 1s started: <nil>, port 8080
 2s never ready: true
 2s failed before ready: true
+2s panicked before ready: true
 2s group: <nil>
 3s failed after ready: true`)
 }

@@ -472,6 +472,9 @@ type HostStats struct {
 // between two steps (a loop blocked by a task answers when it is free). A
 // session not used yet has no connections.
 func (s *Session) Stats(ctx context.Context) (PoolStats, error) {
+	if ctx == nil {
+		ctx = context.Background()
+	}
 	l := s.bound.Load()
 	switch {
 	case l == nil:

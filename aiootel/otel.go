@@ -119,6 +119,9 @@ var StatsTimeout = time.Second
 // and in use, and the requests waiting for one. Unregister the returned
 // registration to stop.
 func ObserveSession(meter metric.Meter, name string, s *aiohttp.Session) (metric.Registration, error) {
+	if s == nil {
+		return nil, errors.New("aiootel: ObserveSession of a nil session")
+	}
 	conns, err := meter.Int64ObservableGauge("aiohttp.session.connections",
 		metric.WithDescription("Connections of the session's pool, by host and state."), metric.WithUnit("{connection}"))
 	if err != nil {
@@ -155,6 +158,9 @@ func ObserveSession(meter metric.Meter, name string, s *aiohttp.Session) (metric
 // gives aiomongo.client.commands, .open, .in_use and .waiting. Fields of other
 // kinds are left out. Unregister the returned registration to stop.
 func ObserveStats[S any](meter metric.Meter, prefix string, read func() S, attrs ...attribute.KeyValue) (metric.Registration, error) {
+	if read == nil {
+		return nil, errors.New("aiootel: ObserveStats with a nil function")
+	}
 	typ := reflect.TypeFor[S]()
 	if typ.Kind() != reflect.Struct {
 		return nil, errors.New("aiootel: ObserveStats needs a function that returns a struct, not " + typ.String())

@@ -166,4 +166,10 @@ func TestObserveStats(t *testing.T) {
 	if _, err := aiootel.ObserveStats(meter, "x", func() int { return 1 }); err == nil {
 		t.Error("a function that returns an int: no error")
 	}
+	if _, err := aiootel.ObserveStats[clientStats](meter, "y", nil); err == nil {
+		t.Error("a nil function: no error")
+	}
+	if _, err := aiootel.ObserveSession(meter, "z", nil); err == nil {
+		t.Error("a nil session: no error")
+	}
 }
