@@ -36,7 +36,7 @@ type threadPool struct {
 type threadRunner interface{ run() }
 
 // goroutineIdle is how long a goroutine of the pool waits for another
-// function before it ends.
+// function before it ends (up to twice as long: see serve).
 const goroutineIdle = 10 * time.Second
 
 // start runs r on an idle goroutine of the pool, or a new one.
@@ -73,17 +73,27 @@ const stackReserve = 8 << 10
 
 func (p *threadPool) serve(r threadRunner) {
 	defer p.wg.Done()
+	// The timer is not reset at each call (a timer moved later costs the
+	// runtime's timer heap a lock and an adjustment): when it fires, the
+	// goroutine ends if it ran nothing since the last time, so that an idle
+	// one ends between one and two goroutineIdle after its last call.
 	idle := time.NewTimer(goroutineIdle)
 	defer idle.Stop()
 	for {
 		r.run()
-		idle.Reset(goroutineIdle)
-		select {
-		case r = <-p.work:
-		case <-idle.C:
-			return
-		case <-p.quit:
-			return
+		ran := true
+		for r = nil; r == nil; {
+			select {
+			case r = <-p.work:
+			case <-idle.C:
+				if !ran {
+					return
+				}
+				ran = false
+				idle.Reset(goroutineIdle)
+			case <-p.quit:
+				return
+			}
 		}
 	}
 }
@@ -131,7 +141,8 @@ func offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	o := &offloaded[T]{fn: fn}
 	o.f.loop, o.f.kind = l, futThread
 	o.job.pooled = pooled
-	o.ctx, o.job.cancel = context.WithCancelCause(offLoop{ctx})
+	o.off.parent = ctx
+	o.ctx, o.job.cancel = context.WithCancelCause(&o.off)
 	l.runThread(&o.job, o)
 	v, err := o.f.Await(ctx)
 	if err != nil && o.f.state == futPending {
@@ -149,6 +160,7 @@ type offloaded[T any] struct {
 	f   Future[T]
 	job threadJob
 	fn  func(context.Context) (T, error)
+	off offLoop // the parent of ctx (here, to save an allocation)
 	ctx context.Context
 	v   T
 	err error
