@@ -22,21 +22,17 @@ type Client struct {
 // NewClient makes a client for uri (mongodb:// or mongodb+srv://), with
 // opts applied after the URI. It does no I/O: the driver connects in the
 // background, and the first operation waits for a server (Ping checks one
-// is there). A command or pool monitor given in opts still gets every event.
+// is there). A pool monitor given in opts still gets every event.
 func NewClient(uri string, opts ...*options.ClientOptions) (*Client, error) {
 	st := &clientStats{}
-	var cmd *event.CommandMonitor
 	var pool *event.PoolMonitor
 	for _, o := range opts { // the last one set wins, as the driver merges them
-		if o != nil && o.Monitor != nil {
-			cmd = o.Monitor
-		}
 		if o != nil && o.PoolMonitor != nil {
 			pool = o.PoolMonitor
 		}
 	}
 	all := append([]*options.ClientOptions{options.Client().ApplyURI(uri)}, opts...)
-	all = append(all, options.Client().SetMonitor(st.commandMonitor(cmd)).SetPoolMonitor(st.poolMonitor(pool)))
+	all = append(all, options.Client().SetPoolMonitor(st.poolMonitor(pool)))
 	c, err := mongo.Connect(all...)
 	if err != nil {
 		return nil, err
@@ -44,54 +40,27 @@ func NewClient(uri string, opts ...*options.ClientOptions) (*Client, error) {
 	return &Client{c, st}, nil
 }
 
-// ClientStats are a client's operations and connections as of a moment, for
+// ClientStats are a client's connections and the operations waiting for one,
+// as of a moment, for
 // a dashboard, an exporter or a test.
 type ClientStats struct {
-	Commands int64 // commands sent to a server and not answered yet
-	Open     int64 // connections open to the servers
-	InUse    int64 // connections checked out by an operation
-	Waiting  int64 // operations waiting for a connection: the pool is at its MaxPoolSize
+	Open    int64 // connections open to the servers
+	InUse   int64 // connections checked out by an operation
+	Waiting int64 // operations waiting for a connection: the pool is at its MaxPoolSize
 }
 
-// Stats returns the client's figures now, from the driver's command and
-// pool events. Any goroutine may call it.
+// Stats returns the client's figures now, from the driver's pool events
+// (an operation holds a connection while its command is on the wire). Any goroutine may call it.
 func (c *Client) Stats() ClientStats {
 	return ClientStats{
-		Commands: c.stats.commands.Load(),
-		Open:     c.stats.open.Load(),
-		InUse:    c.stats.inUse.Load(),
-		Waiting:  c.stats.waiting.Load(),
+		Open:    c.stats.open.Load(),
+		InUse:   c.stats.inUse.Load(),
+		Waiting: c.stats.waiting.Load(),
 	}
 }
 
 // clientStats counts the driver's events, from its goroutines.
-type clientStats struct{ commands, open, inUse, waiting atomic.Int64 }
-
-func (st *clientStats) commandMonitor(user *event.CommandMonitor) *event.CommandMonitor {
-	if user == nil {
-		user = &event.CommandMonitor{}
-	}
-	return &event.CommandMonitor{
-		Started: func(ctx context.Context, e *event.CommandStartedEvent) {
-			st.commands.Add(1)
-			if user.Started != nil {
-				user.Started(ctx, e)
-			}
-		},
-		Succeeded: func(ctx context.Context, e *event.CommandSucceededEvent) {
-			st.commands.Add(-1)
-			if user.Succeeded != nil {
-				user.Succeeded(ctx, e)
-			}
-		},
-		Failed: func(ctx context.Context, e *event.CommandFailedEvent) {
-			st.commands.Add(-1)
-			if user.Failed != nil {
-				user.Failed(ctx, e)
-			}
-		},
-	}
-}
+type clientStats struct{ open, inUse, waiting atomic.Int64 }
 
 func (st *clientStats) poolMonitor(user *event.PoolMonitor) *event.PoolMonitor {
 	return &event.PoolMonitor{Event: func(e *event.PoolEvent) {
