@@ -137,7 +137,13 @@ func (n *node) Value(key any) any {
 	case cancelCtxKey:
 		return n.stdContext().Value(key)
 	}
-	return n.parentCtx.Value(key)
+	for { // nodes hold no other value: skip them (a driver asks for a few per call)
+		p, ok := n.parentCtx.(*node)
+		if !ok {
+			return n.parentCtx.Value(key)
+		}
+		n = p
+	}
 }
 
 // Done returns a channel closed when the node is cancelled.
@@ -158,22 +164,31 @@ func (n *node) Err() error {
 	return context.Canceled
 }
 
-// Deadline reports the earlier of the node's own deadline (a Timeout scope's,
-// on the loop's clock) and its parent's.
-func (n *node) Deadline() (time.Time, bool) {
-	if n.scope == scopeCleanup {
-		return time.Time{}, false // the deadlines above have passed
-	}
-	d, ok := n.parentCtx.Deadline()
-	if n.ext != nil {
-		if ns := n.ext.deadline.Load(); ns != noDeadline {
-			own := n.loop.timeAt(ns)
-			if !ok || own.Before(d) {
-				return own, true
+// Deadline reports the earliest of the node's own deadline (a Timeout
+// scope's, on the loop's clock) and its ancestors', up to a cleanup node
+// (the deadlines above it have passed). It walks the chain in a loop: a
+// database driver asks at every document of a cursor.
+func (n *node) Deadline() (d time.Time, ok bool) {
+	for {
+		if n.scope == scopeCleanup {
+			return d, ok
+		}
+		if n.ext != nil {
+			if ns := n.ext.deadline.Load(); ns != noDeadline {
+				if own := n.loop.timeAt(ns); !ok || own.Before(d) {
+					d, ok = own, true
+				}
 			}
 		}
+		p, isNode := n.parentCtx.(*node)
+		if !isNode {
+			if pd, pok := n.parentCtx.Deadline(); pok && (!ok || pd.Before(d)) {
+				return pd, true
+			}
+			return d, ok
+		}
+		n = p
 	}
-	return d, ok
 }
 
 func (n *node) String() string {
