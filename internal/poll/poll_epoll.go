@@ -56,6 +56,7 @@ type epoll struct {
 	levels   int
 
 	chanMode  atomic.Bool
+	fdWoken   atomic.Bool   // a Wake wrote the eventfd, which no poll has drained since
 	wakeCh    chan struct{} // buffered: one wake-up
 	chanWait  time.Duration // the park serveStep asked Serve for; 0: none
 	chanTimer *time.Timer
@@ -170,6 +171,7 @@ func (p *epoll) dispatch(n int, h Handler) {
 		ev := &p.events[i]
 		fd := int(ev.Fd)
 		if fd == p.wakeFd {
+			p.fdWoken.Store(false) // before the read: a write after it is seen
 			var buf [8]byte
 			unix.Read(p.wakeFd, buf[:])
 			p.woken.Store(false)
@@ -240,11 +242,14 @@ func (p *epoll) Serve(r Runner) error {
 // readable or the deadline passes).
 func (p *epoll) serveStep(uintptr) bool {
 	r := p.runner
-	// Always, even with no descriptor watched: an eventfd left readable by a
-	// wake-up that raced a park on the channel would otherwise keep the epoll
-	// descriptor readable, and the runtime, which forgot that readiness when
-	// this read began, would see no new edge once descriptors are watched.
-	p.pollAndDispatch(r)
+	// Even with no descriptor watched, unless the eventfd is known to be
+	// empty: one left readable by a wake-up that raced a park on the channel
+	// would keep the epoll descriptor readable, and the runtime, which forgot
+	// that readiness when this read began, would see no new edge once
+	// descriptors are watched.
+	if !p.quiet() {
+		p.pollAndDispatch(r)
+	}
 	for {
 		wait := r.Pass()
 		switch wait {
@@ -254,8 +259,14 @@ func (p *epoll) serveStep(uintptr) bool {
 		case Skip:
 			continue
 		case 0:
-			p.pollAndDispatch(r)
+			if !p.quiet() {
+				p.pollAndDispatch(r)
+			}
 			continue
+		}
+		if p.quiet() {
+			p.chanWait = wait // Serve parks on the channel
+			return true
 		}
 		if p.mustLook || p.looks.look() {
 			n := p.pollAndDispatch(r)
@@ -272,6 +283,12 @@ func (p *epoll) serveStep(uintptr) bool {
 		return false
 	}
 }
+
+// quiet says that a poll would find nothing: no descriptor is watched and
+// no wake-up went the eventfd's way since it was last drained. A loop that
+// only awaits timers and other goroutines (ToGoroutine's) then runs its
+// passes and parks without a system call.
+func (p *epoll) quiet() bool { return len(p.interest) == 0 && !p.fdWoken.Load() }
 
 // parkOnChannel parks until Wake or the timeout (none when negative), for a
 // loop that watches no descriptor. chanMode and woken make a Dekker pair
@@ -353,6 +370,7 @@ func (p *epoll) Wake() error {
 		}
 		return nil
 	}
+	p.fdWoken.Store(true) // before the write: a loop that sees it clear polls for nothing
 	one := [8]byte{1}
 	_, err := unix.Write(p.wakeFd, one[:])
 	if err == unix.EAGAIN {
