@@ -68,7 +68,10 @@ func (c *Cursor) start(ctx context.Context) error {
 // lasts, on a goroutine to fetch the next one.
 func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 	if c.fetching.Load() == 0 {
-		if c.left > 0 && c.cur.Next(ctx) {
+		// The batch in hand is read without I/O: the task's context, which
+		// the driver would ask for its deadline at each document, is for
+		// fetching the next one.
+		if c.left > 0 && c.cur.Next(context.Background()) {
 			c.left--
 			return c.cur.Current, nil
 		}
