@@ -30,6 +30,7 @@ type task struct {
 	w           *worker // the coroutine running the task, once it has started
 	inner       *node   // the innermost timeout scope the task runs in, if any
 	node        node    // the task's context (node.loop is nil if the task never started)
+	off         *offCtx // the context of its calls off the loop, kept between them
 
 	prevAll, nextAll *task // the loop's list of live tasks
 }
@@ -321,6 +322,10 @@ func (t *task) finish(err error) {
 		t.loop.stepTask.Store(nil) // so that a finished task can be collected
 	}
 	t.loop.removeTask(t)
+	if t.off != nil {
+		t.off.cancel(nil)
+		t.off = nil
+	}
 	t.node.finish()
 	cancelled := isCancellation(err) || (err != nil && t.node.cause != nil && errors.Is(err, t.node.cause))
 	t.loop.counters.counted(err, cancelled)

@@ -114,8 +114,10 @@ func (p *threadPool) limit() int {
 // suspends the current task until fn returns (asyncio.to_thread): the loop
 // goes on serving its other tasks meanwhile, so fn may block. fn's context
 // carries ctx's values; it is cancelled when the Await is (ToThread then
-// returns the cause at once, and fn's result is dropped when it comes) or when
-// the loop closes. A panic in fn becomes a *PanicError. A virtual clock does
+// returns the cause at once, and fn's result is dropped when it comes), when
+// the task ends, or when the loop closes; calls a task makes with the same
+// context may be given the same one, so fn must not keep it past its return.
+// A panic in fn becomes a *PanicError. A virtual clock does
 // not move while fn runs.
 func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
 	return offload(ctx, fn, true)
@@ -141,17 +143,60 @@ func offload[T any](ctx context.Context, fn func(ctx context.Context) (T, error)
 	o := &offloaded[T]{fn: fn}
 	o.f.loop, o.f.kind = l, futThread
 	o.job.pooled = pooled
-	o.off.parent = ctx
-	o.ctx, o.job.cancel = context.WithCancelCause(&o.off)
+	oc := t.offContext(ctx)
+	if oc != nil {
+		o.ctx, o.job.cancel = oc.ctx, oc.cancel
+	} else {
+		o.off.parent = ctx
+		o.ctx, o.job.cancel = context.WithCancelCause(&o.off)
+		o.ownCtx = true
+	}
 	l.runThread(&o.job, o)
 	v, err := o.f.Await(ctx)
 	if err != nil && o.f.state == futPending {
 		o.job.cancel(err)
+		if oc != nil && t.off == oc {
+			t.off = nil
+		}
 		o.f.complete(err) // drop the late result
 		o.f.markRetrieved()
 		return zero, err
 	}
 	return v, err
+}
+
+// offCtx is the context a task's functions run with off the loop, kept
+// from one call to the next while the task passes the same context (its own,
+// or a scope's): made once, it saves each call a cancellable context, its
+// channel, and the registrations a library makes under it (a database
+// driver's per-call timeouts). It is cancelled when an Await of a call is,
+// when the task ends, and when the loop closes, and then replaced.
+type offCtx struct {
+	parent *node
+	off    offLoop
+	ctx    context.Context
+	cancel context.CancelCauseFunc
+}
+
+// offContext returns the task's off-loop context for ctx, making it if
+// needed, or nil when ctx is not one of the loop's own (a context derived
+// with values, say): a call then makes a context of its own.
+func (t *task) offContext(ctx context.Context) *offCtx {
+	n, ok := ctx.(*node)
+	if !ok {
+		return nil
+	}
+	if oc := t.off; oc != nil {
+		if oc.parent == n && oc.ctx.Err() == nil {
+			return oc
+		}
+		oc.cancel(nil)
+	}
+	oc := &offCtx{parent: n}
+	oc.off.parent = n
+	oc.ctx, oc.cancel = context.WithCancelCause(&oc.off)
+	t.off = oc
+	return oc
 }
 
 // offloaded is one ToThread or ToGoroutine call: the future its task awaits,
@@ -160,17 +205,22 @@ type offloaded[T any] struct {
 	f   Future[T]
 	job threadJob
 	fn  func(context.Context) (T, error)
-	off offLoop // the parent of ctx (here, to save an allocation)
+	off offLoop // the parent of ctx when the call has a context of its own
 	ctx context.Context
-	v   T
-	err error
+	// ownCtx says ctx is the call's own, cancelled when fn returns; else it
+	// is its task's (see offCtx).
+	ownCtx bool
+	v      T
+	err    error
 }
 
 // run calls the function on a goroutine of the pool and hands the result to
 // the loop; a closed loop drops it (nobody waits for it).
 func (o *offloaded[T]) run() {
 	o.v, o.err = callRecovered(o.ctx, o.fn)
-	o.job.cancel(nil)
+	if o.ownCtx {
+		o.job.cancel(nil)
+	}
 	o.f.loop.completeThreadsafe(o)
 }
 

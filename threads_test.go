@@ -373,3 +373,59 @@ func TestToGoroutine(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestToThreadContextBetweenCalls: the context a function gets off the loop
+// may be kept from one call of a task to the next, but never handed out
+// cancelled: a call after one whose await was cancelled (here by a timeout)
+// runs with a live context, a context derived with values passes them, and
+// a context kept past its call is cancelled when the task ends.
+func TestToThreadContextBetweenCalls(t *testing.T) {
+	type key struct{}
+	var kept context.Context
+	err, _, _ := vrun(t, func(ctx context.Context, tr *transcript) error {
+		tk := aio.Spawn(ctx, func(ctx context.Context) (int, error) {
+			live := func(ctx context.Context) (int, error) {
+				kept = ctx
+				return 0, ctx.Err()
+			}
+			if _, err := aio.ToGoroutine(ctx, live); err != nil {
+				return 0, fmt.Errorf("first call: %w", err)
+			}
+			err := aio.Timeout(ctx, time.Hour, func(ctx context.Context) error {
+				scope := aio.TimeoutOf(ctx)
+				aio.Go(context.WithoutCancel(ctx), func(ctx context.Context) error {
+					scope.Reschedule(aio.LoopOf(ctx).Now())
+					return nil
+				})
+				_, err := aio.ToGoroutine(ctx, func(ctx context.Context) (int, error) {
+					<-ctx.Done()
+					return 0, nil
+				})
+				return err
+			})
+			if !errors.Is(err, context.DeadlineExceeded) {
+				return 0, fmt.Errorf("expired call: %v", err)
+			}
+			for i := range 3 {
+				if _, err := aio.ToGoroutine(ctx, live); err != nil {
+					return 0, fmt.Errorf("call %d after the expired one: %w", i, err)
+				}
+			}
+			return aio.ToGoroutine(context.WithValue(ctx, key{}, 7), func(ctx context.Context) (int, error) {
+				v, _ := ctx.Value(key{}).(int)
+				return v, ctx.Err()
+			})
+		})
+		v, err := tk.Await(ctx)
+		if err != nil || v != 7 {
+			t.Errorf("task = %d, %v; want 7, nil", v, err)
+		}
+		if kept.Err() == nil {
+			t.Error("a function's context kept past its call is not cancelled after its task ended")
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
