@@ -117,8 +117,8 @@ func (p *threadPool) limit() int {
 // returns the cause at once, and fn's result is dropped when it comes), when
 // the task ends, or when the loop closes; calls a task makes with the same
 // context may be given the same one, so fn must not keep it past its return.
-// A panic in fn becomes a *PanicError. A virtual clock does
-// not move while fn runs.
+// A panic in fn becomes a *PanicError. A virtual clock does not move while fn
+// runs.
 func ToThread[T any](ctx context.Context, fn func(ctx context.Context) (T, error)) (T, error) {
 	return offload(ctx, fn, true)
 }
