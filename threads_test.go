@@ -106,18 +106,7 @@ func TestToThreadCancelAndPanic(t *testing.T) {
 			t.Errorf("fn's context cause = %v", c)
 		}
 		// A timeout ends the await the same way, with its own error.
-		err := aio.Timeout(ctx, time.Hour, func(ctx context.Context) error {
-			scope := aio.TimeoutOf(ctx)
-			aio.Go(context.WithoutCancel(ctx), func(ctx context.Context) error {
-				scope.Reschedule(aio.LoopOf(ctx).Now()) // expire it now
-				return nil
-			})
-			_, err := aio.ToThread(ctx, func(ctx context.Context) (int, error) {
-				<-ctx.Done()
-				return 1, nil
-			})
-			return err
-		})
+		err := awaitExpiring(ctx, aio.ToThread[int])
 		if !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("ToThread under an expired timeout = %v", err)
 		}
@@ -391,19 +380,7 @@ func TestToThreadContextBetweenCalls(t *testing.T) {
 			if _, err := aio.ToGoroutine(ctx, live); err != nil {
 				return 0, fmt.Errorf("first call: %w", err)
 			}
-			err := aio.Timeout(ctx, time.Hour, func(ctx context.Context) error {
-				scope := aio.TimeoutOf(ctx)
-				aio.Go(context.WithoutCancel(ctx), func(ctx context.Context) error {
-					scope.Reschedule(aio.LoopOf(ctx).Now())
-					return nil
-				})
-				_, err := aio.ToGoroutine(ctx, func(ctx context.Context) (int, error) {
-					<-ctx.Done()
-					return 0, nil
-				})
-				return err
-			})
-			if !errors.Is(err, context.DeadlineExceeded) {
+			if err := awaitExpiring(ctx, aio.ToGoroutine[int]); !errors.Is(err, context.DeadlineExceeded) {
 				return 0, fmt.Errorf("expired call: %v", err)
 			}
 			for i := range 3 {
@@ -428,4 +405,22 @@ func TestToThreadContextBetweenCalls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// awaitExpiring calls offload (ToThread or ToGoroutine) with a function that
+// waits for its context's end, under a timeout that another task expires as
+// soon as the call is awaited, and returns the call's error.
+func awaitExpiring(ctx context.Context, offload func(context.Context, func(context.Context) (int, error)) (int, error)) error {
+	return aio.Timeout(ctx, time.Hour, func(ctx context.Context) error {
+		scope := aio.TimeoutOf(ctx)
+		aio.Go(context.WithoutCancel(ctx), func(ctx context.Context) error {
+			scope.Reschedule(aio.LoopOf(ctx).Now()) // expire it now
+			return nil
+		})
+		_, err := offload(ctx, func(ctx context.Context) (int, error) {
+			<-ctx.Done()
+			return 0, nil
+		})
+		return err
+	})
 }
