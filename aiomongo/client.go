@@ -41,16 +41,16 @@ func NewClient(uri string, opts ...*options.ClientOptions) (*Client, error) {
 }
 
 // ClientStats are a client's connections and the operations waiting for one,
-// as of a moment, for
-// a dashboard, an exporter or a test.
+// as of a moment, for a dashboard, an exporter or a test.
 type ClientStats struct {
 	Open    int64 // connections open to the servers
 	InUse   int64 // connections checked out by an operation
 	Waiting int64 // operations waiting for a connection: the pool is at its MaxPoolSize
 }
 
-// Stats returns the client's figures now, from the driver's pool events
-// (an operation holds a connection while its command is on the wire). Any goroutine may call it.
+// Stats returns the client's figures now, from the driver's pool events (an
+// operation holds a connection while its command is on the wire). Any
+// goroutine may call it.
 func (c *Client) Stats() ClientStats {
 	return ClientStats{
 		Open:    c.stats.open.Load(),
