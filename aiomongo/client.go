@@ -17,27 +17,41 @@ import (
 type Client struct {
 	c     *mongo.Client
 	stats *clientStats
+	plain bool // the driver's default registry and BSON options
 }
 
 // NewClient makes a client for uri (mongodb:// or mongodb+srv://), with
 // opts applied after the URI. It does no I/O: the driver connects in the
 // background, and the first operation waits for a server (Ping checks one
-// is there). A pool monitor given in opts still gets every event.
+// is there). A pool monitor given in opts still gets every event; a dialer
+// given in opts dials the connections instead of the client's own, which
+// reads through a buffer.
 func NewClient(uri string, opts ...*options.ClientOptions) (*Client, error) {
 	st := &clientStats{}
 	var pool *event.PoolMonitor
+	var dialer options.ContextDialer = &bufferedDialer{}
+	plain := true
 	for _, o := range opts { // the last one set wins, as the driver merges them
-		if o != nil && o.PoolMonitor != nil {
+		if o == nil {
+			continue
+		}
+		if o.PoolMonitor != nil {
 			pool = o.PoolMonitor
 		}
+		if o.Dialer != nil {
+			dialer = o.Dialer
+		}
+		if o.Registry != nil || o.BSONOptions != nil {
+			plain = false
+		}
 	}
-	all := append([]*options.ClientOptions{options.Client().ApplyURI(uri)}, opts...)
+	all := append([]*options.ClientOptions{options.Client().ApplyURI(uri).SetDialer(dialer)}, opts...)
 	all = append(all, options.Client().SetPoolMonitor(st.poolMonitor(pool)))
 	c, err := mongo.Connect(all...)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{c, st}, nil
+	return &Client{c, st, plain}, nil
 }
 
 // ClientStats are a client's connections and the operations waiting for one,
@@ -102,18 +116,21 @@ func (c *Client) Disconnect(ctx context.Context) error {
 
 // Database returns the database of that name (no I/O).
 func (c *Client) Database(name string) *Database {
-	return &Database{c.c.Database(name)}
+	return &Database{c.c.Database(name), c.plain}
 }
 
 // Driver returns the driver's client.
 func (c *Client) Driver() *mongo.Client { return c.c }
 
 // Database is a database of a deployment (Motor's AsyncIOMotorDatabase).
-type Database struct{ db *mongo.Database }
+type Database struct {
+	db    *mongo.Database
+	plain bool // the driver's default registry and BSON options
+}
 
 // Collection returns the collection of that name (no I/O).
 func (d *Database) Collection(name string) *Collection {
-	return &Collection{d.db.Collection(name)}
+	return &Collection{d.db.Collection(name), d.plain}
 }
 
 // RunCommand runs a database command and returns the server's reply.

@@ -15,7 +15,10 @@ import (
 // AsyncIOMotorCollection). Its methods are the driver's, each awaited by the
 // calling task; documents, filters and updates are anything the driver takes
 // (bson.M, bson.D, structs with bson tags).
-type Collection struct{ c *mongo.Collection }
+type Collection struct {
+	c     *mongo.Collection
+	plain bool // the driver's default registry and BSON options
+}
 
 // InsertOne inserts doc and returns its _id in the result.
 func (c *Collection) InsertOne(ctx context.Context, doc any, opts ...options.Lister[options.InsertOneOptions]) (*mongo.InsertOneResult, error) {
@@ -30,7 +33,7 @@ func (c *Collection) InsertMany(ctx context.Context, docs any, opts ...options.L
 // FindOne decodes into v the first document that matches filter. It
 // returns mongo.ErrNoDocuments if none does.
 func (c *Collection) FindOne(ctx context.Context, filter, v any, opts ...options.Lister[options.FindOneOptions]) error {
-	return run(ctx, func(ctx context.Context) error { return c.c.FindOne(ctx, filter, opts...).Decode(v) })
+	return run(ctx, func(ctx context.Context) error { return decodeResult(c.c.FindOne(ctx, filter, opts...), v, c.plain) })
 }
 
 // Find returns a cursor over the documents that match filter (Motor's
@@ -50,13 +53,17 @@ func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...option
 // with options.FindOneAndUpdate().SetReturnDocument(options.After), after.
 // It returns mongo.ErrNoDocuments if none matches.
 func (c *Collection) FindOneAndUpdate(ctx context.Context, filter, update, v any, opts ...options.Lister[options.FindOneAndUpdateOptions]) error {
-	return run(ctx, func(ctx context.Context) error { return c.c.FindOneAndUpdate(ctx, filter, update, opts...).Decode(v) })
+	return run(ctx, func(ctx context.Context) error {
+		return decodeResult(c.c.FindOneAndUpdate(ctx, filter, update, opts...), v, c.plain)
+	})
 }
 
 // FindOneAndDelete deletes the first document that matches filter and
 // decodes it into v. It returns mongo.ErrNoDocuments if none matches.
 func (c *Collection) FindOneAndDelete(ctx context.Context, filter, v any, opts ...options.Lister[options.FindOneAndDeleteOptions]) error {
-	return run(ctx, func(ctx context.Context) error { return c.c.FindOneAndDelete(ctx, filter, opts...).Decode(v) })
+	return run(ctx, func(ctx context.Context) error {
+		return decodeResult(c.c.FindOneAndDelete(ctx, filter, opts...), v, c.plain)
+	})
 }
 
 // Distinct decodes into v, a pointer to a slice, the distinct values of

@@ -6,7 +6,9 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -227,4 +229,53 @@ func insertN(ctx context.Context, coll *aiomongo.Collection, n int, doc func(i i
 	}
 	_, err := coll.InsertMany(ctx, docs)
 	return err
+}
+
+// TestClientOptionsKept: a dialer of the user's dials the connections (the
+// client's own buffered one does otherwise), and BSON options of the user's
+// decode FindOne's document (here JSON tags), not the default decoder.
+func TestClientOptionsKept(t *testing.T) {
+	defer aiotest.CheckLeaks(t)()
+	dialer := &countingDialer{}
+	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		client, err := aiomongo.NewClient(uri, options.Client().
+			SetDialer(dialer).
+			SetBSONOptions(&options.BSONOptions{UseJSONStructTags: true}))
+		if err != nil {
+			return err
+		}
+		defer client.Disconnect(context.WithoutCancel(ctx))
+		db := client.Database(t.Name())
+		defer db.Drop(context.WithoutCancel(ctx)) // the embedded server keeps a file per database
+		coll := db.Collection("c")
+		if _, err := coll.InsertOne(ctx, bson.M{"_id": 1, "json_name": "x"}); err != nil {
+			return err
+		}
+		var v struct {
+			Name string `json:"json_name"`
+		}
+		if err := coll.FindOne(ctx, bson.M{"_id": 1}, &v); err != nil {
+			return err
+		}
+		if v.Name != "x" {
+			t.Errorf("FindOne with UseJSONStructTags decoded %+v, want Name x", v)
+		}
+		return nil
+	}, aio.WithInterrupt(false))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dialer.n.Load() == 0 {
+		t.Error("the user's dialer dialed nothing")
+	}
+}
+
+type countingDialer struct {
+	net.Dialer
+	n atomic.Int32
+}
+
+func (d *countingDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
+	d.n.Add(1)
+	return d.Dialer.DialContext(ctx, network, address)
 }
