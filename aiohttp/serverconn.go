@@ -330,7 +330,10 @@ func (c *serverConn) readRequest() (*response, error) {
 			c.br.Discard(n)
 		}
 	}
-	start := c.sv.loop.Now()
+	var start time.Time // ReadTimeout counts from the request's first byte
+	if srv.ReadTimeout > 0 {
+		start = c.sv.loop.Now()
+	}
 	var req *http.Request
 	var err error
 	if _, err = c.br.Peek(1); err == nil {
