@@ -39,13 +39,13 @@ func (c *Collection) FindOne(ctx context.Context, filter, v any, opts ...options
 // Find returns a cursor over the documents that match filter (Motor's
 // find). It does no I/O until the cursor is read.
 func (c *Collection) Find(ctx context.Context, filter any, opts ...options.Lister[options.FindOptions]) *Cursor {
-	return &Cursor{open: func(ctx context.Context) (*mongo.Cursor, error) { return c.c.Find(ctx, filter, opts...) }}
+	return &Cursor{open: func(ctx context.Context) (*mongo.Cursor, error) { return c.c.Find(ctx, filter, opts...) }, plain: c.plain}
 }
 
 // Aggregate returns a cursor over the results of an aggregation pipeline.
 // It does no I/O until the cursor is read.
 func (c *Collection) Aggregate(ctx context.Context, pipeline any, opts ...options.Lister[options.AggregateOptions]) *Cursor {
-	return &Cursor{open: func(ctx context.Context) (*mongo.Cursor, error) { return c.c.Aggregate(ctx, pipeline, opts...) }}
+	return &Cursor{open: func(ctx context.Context) (*mongo.Cursor, error) { return c.c.Aggregate(ctx, pipeline, opts...) }, plain: c.plain}
 }
 
 // FindOneAndUpdate applies update to the first document that matches

@@ -3,7 +3,9 @@ package aiomongo
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
+	"reflect"
 	"sync"
 	"sync/atomic"
 
@@ -17,7 +19,8 @@ import (
 // batch in hand are read on the loop; fetching the next batch goes to a
 // goroutine. A cursor belongs to one task at a time.
 type Cursor struct {
-	open func(context.Context) (*mongo.Cursor, error)
+	open  func(context.Context) (*mongo.Cursor, error)
+	plain bool // the driver's default registry and BSON options: All decodes with decodeDoc
 
 	// mu is held by the goroutines that use cur (fetching a batch, closing);
 	// one whose await was cancelled keeps it until the driver returns.
@@ -118,13 +121,56 @@ func (c *Cursor) Docs(ctx context.Context) iter.Seq2[bson.Raw, error] {
 }
 
 // All decodes every remaining document into results, a pointer to a slice,
-// and closes the cursor (Motor's to_list(None)).
+// and closes the cursor (Motor's to_list(None)). As the driver's All, it
+// decodes into the slice's elements from the first, appends past its
+// length, and sets results only once every document is decoded.
 func (c *Cursor) All(ctx context.Context, results any) error {
+	if !c.plain {
+		if err := c.start(ctx); err != nil {
+			return err
+		}
+		_, err := cursorOp(ctx, c, func(ctx context.Context) (struct{}, error) { return struct{}{}, c.cur.All(ctx, results) })
+		return err
+	}
+	// The driver's default registry and BSON options: the batches are walked
+	// as Docs walks them, and each document decoded through a reused reader
+	// (decodeDoc), where the driver's All allocates 4 KiB per document.
+	rv := reflect.ValueOf(results)
+	if rv.Kind() != reflect.Pointer {
+		return fmt.Errorf("results argument must be a pointer to a slice, but was a %s", rv.Kind())
+	}
+	sv := rv.Elem()
+	if sv.Kind() == reflect.Interface {
+		sv = sv.Elem()
+	}
+	if sv.Kind() != reflect.Slice {
+		return fmt.Errorf("results argument must be a pointer to a slice, but was a pointer to %s", sv.Kind())
+	}
 	if err := c.start(ctx); err != nil {
 		return err
 	}
-	_, err := cursorOp(ctx, c, func(ctx context.Context) (struct{}, error) { return struct{}{}, c.cur.All(ctx, results) })
-	return err
+	defer c.Close(context.WithoutCancel(ctx))
+	elem := sv.Type().Elem()
+	n := 0
+	for {
+		doc, err := c.next(ctx)
+		if err == errCursorDone {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if n == sv.Len() {
+			sv = reflect.Append(sv, reflect.Zero(elem))
+			sv = sv.Slice(0, sv.Cap())
+		}
+		if err := decodeDoc(doc, sv.Index(n).Addr().Interface()); err != nil {
+			return err
+		}
+		n++
+	}
+	rv.Elem().Set(sv.Slice(0, n))
+	return nil
 }
 
 // Close closes the cursor, telling the server if it holds more results.

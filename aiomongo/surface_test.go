@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/rand/v2"
 	"net"
+	"reflect"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -278,4 +280,57 @@ type countingDialer struct {
 func (d *countingDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	d.n.Add(1)
 	return d.Dialer.DialContext(ctx, network, address)
+}
+
+// TestAllAsDriver: Cursor.All fills a slice as the driver's All does, over
+// several batches: into the elements it has from the first, appending past
+// them, the result cut to the documents read, through a pointer to an
+// interface holding a slice too; a bad argument is an error, as the
+// driver's.
+func TestAllAsDriver(t *testing.T) {
+	type item struct {
+		N    int    `bson:"n"`
+		Kept string `bson:"kept,omitempty"`
+	}
+	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
+		coll := db.Collection("c")
+		for n := range 7 {
+			if _, err := coll.InsertOne(ctx, bson.M{"n": n}); err != nil {
+				return err
+			}
+		}
+		raw := coll.Driver()
+		opts := func() *options.FindOptionsBuilder { return options.Find().SetSort(bson.M{"n": 1}).SetBatchSize(2) }
+		for _, start := range [][]item{nil, {{N: -1, Kept: "a"}, {N: -2, Kept: "b"}}, make([]item, 10)} {
+			got := slices.Clone(start)
+			if err := coll.Find(ctx, bson.M{}, opts()).All(ctx, &got); err != nil {
+				return err
+			}
+			want := slices.Clone(start)
+			cur, err := aio.ToGoroutine(ctx, func(ctx context.Context) (*mongo.Cursor, error) { return raw.Find(ctx, bson.M{}, opts()) })
+			if err != nil {
+				return err
+			}
+			if _, err := aio.ToGoroutine(ctx, func(ctx context.Context) (struct{}, error) { return struct{}{}, cur.All(ctx, &want) }); err != nil {
+				return err
+			}
+			if !reflect.DeepEqual(got, want) || len(got) != 7 {
+				t.Errorf("All from %v: %v, the driver's %v", start, got, want)
+			}
+		}
+		var boxed any = []bson.M{}
+		if err := coll.Find(ctx, bson.M{"n": bson.M{"$lt": 3}}, opts()).All(ctx, &boxed); err != nil {
+			return err
+		}
+		if got, ok := boxed.([]bson.M); !ok || len(got) != 3 {
+			t.Errorf("All through an interface: %#v", boxed)
+		}
+		var notSlice int
+		for _, bad := range []any{[]item{}, &notSlice} {
+			if err := coll.Find(ctx, bson.M{}).All(ctx, bad); err == nil || !strings.Contains(err.Error(), "pointer to a slice") {
+				t.Errorf("All(%T): %v", bad, err)
+			}
+		}
+		return nil
+	})
 }
