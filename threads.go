@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -30,25 +31,88 @@ type threadPool struct {
 	work chan threadRunner // to an idle goroutine; unbuffered
 	quit chan struct{}
 	wg   sync.WaitGroup
+
+	// Idle goroutines are retired by the reaper, a timer that runs every
+	// goroutineIdle while the pool has goroutines, rather than by a timer of
+	// each goroutine's own: a goroutine that waits in a select on a timer's
+	// channel puts the timer in the runtime's heap and takes it out again at
+	// every call (a tenth of a ToGoroutine round trip). The goroutines beyond
+	// the most that were busy at once since the reaper's last run have waited
+	// all that time for a call; it retires as many idle ones.
+	alive, busy, peak atomic.Int32 // goroutines; functions running; most busy at once
+	reapMu            sync.Mutex   // guards reaper, armed, closed
+	reaper            *time.Timer
+	armed, closed     bool
 }
 
 // A threadRunner is a call the pool runs on one of its goroutines.
 type threadRunner interface{ run() }
 
 // goroutineIdle is how long a goroutine of the pool waits for another
-// function before it ends (up to twice as long: see serve).
+// function before it ends (up to twice as long: see reap).
 const goroutineIdle = 10 * time.Second
+
+// retire is what the reaper hands an idle goroutine to end it.
+var retire threadRunner = retireRunner{}
+
+type retireRunner struct{}
+
+func (retireRunner) run() {}
 
 // start runs r on an idle goroutine of the pool, or a new one.
 func (p *threadPool) start(r threadRunner) {
 	if p.work == nil {
 		p.work, p.quit = make(chan threadRunner), make(chan struct{})
 	}
+	n := p.busy.Add(1)
+	for pk := p.peak.Load(); n > pk && !p.peak.CompareAndSwap(pk, n); pk = p.peak.Load() {
+	}
 	select {
 	case p.work <- r:
 	default:
+		p.alive.Add(1)
 		p.wg.Add(1)
+		p.armReaper()
 		go p.goroutine(r)
+	}
+}
+
+// armReaper starts the reaper if it is not running.
+func (p *threadPool) armReaper() {
+	p.reapMu.Lock()
+	defer p.reapMu.Unlock()
+	if p.armed || p.closed {
+		return
+	}
+	p.armed = true
+	if p.reaper == nil {
+		p.reaper = time.AfterFunc(goroutineIdle, p.reap)
+	} else {
+		p.reaper.Reset(goroutineIdle)
+	}
+}
+
+// reap retires the goroutines that were not needed since its last run, and
+// runs again in goroutineIdle while any are left.
+func (p *threadPool) reap() {
+	p.reapMu.Lock()
+	defer p.reapMu.Unlock()
+	if p.closed {
+		return
+	}
+	excess := p.alive.Load() - p.peak.Load()
+	p.peak.Store(p.busy.Load())
+	for ; excess > 0; excess-- {
+		select {
+		case p.work <- retire:
+		default:
+			excess = 0 // none idle now: they are needed after all
+		}
+	}
+	if p.alive.Load() > 0 {
+		p.reaper.Reset(goroutineIdle)
+	} else {
+		p.armed = false
 	}
 }
 
@@ -73,27 +137,17 @@ const stackReserve = 8 << 10
 
 func (p *threadPool) serve(r threadRunner) {
 	defer p.wg.Done()
-	// The timer is not reset at each call (a timer moved later costs the
-	// runtime's timer heap a lock and an adjustment): when it fires, the
-	// goroutine ends if it ran nothing since the last time, so that an idle
-	// one ends between one and two goroutineIdle after its last call.
-	idle := time.NewTimer(goroutineIdle)
-	defer idle.Stop()
+	defer p.alive.Add(-1)
 	for {
 		r.run()
-		ran := true
-		for r = nil; r == nil; {
-			select {
-			case r = <-p.work:
-			case <-idle.C:
-				if !ran {
-					return
-				}
-				ran = false
-				idle.Reset(goroutineIdle)
-			case <-p.quit:
-				return
-			}
+		p.busy.Add(-1)
+		select {
+		case r = <-p.work:
+		case <-p.quit:
+			return
+		}
+		if r == retire {
+			return
 		}
 	}
 }
@@ -317,5 +371,11 @@ func (l *Loop) closeThreads() {
 	if p.quit != nil {
 		close(p.quit)
 	}
+	p.reapMu.Lock()
+	p.closed = true
+	if p.reaper != nil {
+		p.reaper.Stop()
+	}
+	p.reapMu.Unlock()
 	p.wg.Wait()
 }

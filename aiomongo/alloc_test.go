@@ -61,4 +61,3 @@ func TestAllSparesTheReader(t *testing.T) {
 		return nil
 	})
 }
-
