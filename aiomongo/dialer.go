@@ -15,9 +15,9 @@ const readBufferSize = 4 << 10
 // driver reads each reply in two calls, its 4-byte length and then the rest,
 // and each call on a bare connection is a read system call (after the one
 // that found nothing yet and waited): the buffer gets the whole of a small
-// reply in one, which saves a system call per operation, a tenth of the CPU
-// a find_one costs the client. Writes, deadlines and Close go to the
-// connection itself.
+// reply in one, which saves a system call per operation (a find_one at 32
+// tasks: 4 % of its CPU). Writes, deadlines and Close go to the connection
+// itself.
 type bufferedDialer struct{ net.Dialer }
 
 func (d *bufferedDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
