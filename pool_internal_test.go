@@ -21,14 +21,7 @@ func (r blockRunner) run() {
 // busy at once since its last run and retires the others, once they wait.
 func TestPoolReapsIdleGoroutines(t *testing.T) {
 	var p threadPool
-	defer func() {
-		close(p.quit)
-		p.reapMu.Lock()
-		p.closed = true
-		p.reaper.Stop()
-		p.reapMu.Unlock()
-		p.wg.Wait()
-	}()
+	defer p.stop()
 	var started sync.WaitGroup
 	release := make(chan struct{})
 	started.Add(3)

@@ -368,6 +368,12 @@ func (l *Loop) closeThreads() {
 	}
 	p.queue = nil
 	l.counters.queued.Store(0)
+	p.stop()
+}
+
+// stop ends the pool's goroutines and its reaper, and waits for the
+// goroutines to end.
+func (p *threadPool) stop() {
 	if p.quit != nil {
 		close(p.quit)
 	}
