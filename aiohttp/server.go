@@ -100,9 +100,8 @@ type serving struct {
 // returned (net/http's rule), and the req.Body of the request it served,
 // which points into it, was empty like every request's it serves, so a
 // handler that keeps a request reads nobody else's body.
-func (sv *serving) newResponse(c *serverConn, req *http.Request) *response {
+func (sv *serving) newResponse(c *serverConn, req *http.Request, pooled bool) *response {
 	var w *response
-	pooled := req.Body == http.NoBody
 	if n := len(sv.resps); pooled && n > 0 {
 		w = sv.resps[n-1]
 		sv.resps = sv.resps[:n-1]

@@ -34,8 +34,12 @@ type serverConn struct {
 	hdrBuf []byte // the serialised header snapshot of the response, reused
 	body   []byte // the body held back before the header is sent, reused
 	remote string // the peer's address, for r.RemoteAddr
-	idle   bool   // waiting for the first byte of a request: Shutdown closes it
-	first  bool   // no request read yet
+	// lastHead is the text of the last short request's line and header:
+	// the next one, if the same (a client repeating a request on a
+	// keep-alive connection), shares its strings instead of copying them.
+	lastHead string
+	idle     bool // waiting for the first byte of a request: Shutdown closes it
+	first    bool // no request read yet
 
 	rctx, wctx context.Context // the task reading and the task writing now
 	rdl, wdl   time.Time       // read and write deadlines on the loop's clock; zero: none
@@ -336,11 +340,12 @@ func (c *serverConn) readRequest() (*response, error) {
 	}
 	var req *http.Request
 	var err error
+	simple := false // parsed by parseSimpleRequest: header checked, no body
 	if _, err = c.br.Peek(1); err == nil {
 		buf, _ := c.br.Peek(c.br.Buffered())
-		if r, n, ok := parseSimpleRequest(buf, maxHeader); ok {
+		if r, n, ok := parseSimpleRequest(buf, maxHeader, &c.lastHead); ok {
 			c.br.Discard(n)
-			req = r
+			req, simple = r, true
 		}
 	}
 	if req == nil && err == nil {
@@ -366,6 +371,9 @@ func (c *serverConn) readRequest() (*response, error) {
 		return nil, badRequestError("malformed Host header")
 	}
 	for k, vv := range req.Header {
+		if simple {
+			break // its names and values are checked already
+		}
 		if !httpguts.ValidHeaderFieldName(k) {
 			return nil, badRequestError("invalid header name")
 		}
@@ -390,7 +398,7 @@ func (c *serverConn) readRequest() (*response, error) {
 		st := c.tc.ConnectionState()
 		req.TLS = &st
 	}
-	w := c.sv.newResponse(c, req)
+	w := c.sv.newResponse(c, req, simple || req.Body == http.NoBody)
 	w.wants10KeepAlive = !req.ProtoAtLeast(1, 1) && hasToken(req.Header.Get("Connection"), "keep-alive")
 	w.wantsClose = req.Close
 	if srv.DisableKeepAlives {
@@ -452,7 +460,7 @@ func isNetError(err error) bool {
 // is, at the cost of no task, no switch and no pass of the loop.
 func (c *serverConn) handle(ctx context.Context, w *response) bool {
 	req := w.req
-	if expect := req.Header.Get("Expect"); expect != "" {
+	if expect := get(req.Header, "Expect"); expect != "" {
 		if strings.EqualFold(expect, "100-continue") {
 			if req.ProtoAtLeast(1, 1) && req.ContentLength != 0 {
 				w.expectsContinue, w.canWriteContinue = true, true

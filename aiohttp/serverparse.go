@@ -20,12 +20,25 @@ import (
 // it leaves to ReadRequest (ok false), which parses or refuses it as
 // always: this is a fast path, not a second parser of record. FuzzSimpleRequest
 // checks that the two agree on every request this one takes.
-func parseSimpleRequest(buf []byte, limit int) (req *http.Request, n int, ok bool) {
+//
+// last, if not nil, is the text of the previous request parsed with it: a
+// request with the same text shares its strings (they are immutable), and
+// one with another text, if no longer than maxLastHead, becomes the new
+// last.
+func parseSimpleRequest(buf []byte, limit int, last *string) (req *http.Request, n int, ok bool) {
 	end := bytes.Index(buf, crlfcrlf)
 	if end < 0 || end+4 > limit {
 		return nil, 0, false
 	}
-	s := string(buf[:end+2]) // the request line and the header lines, each with its CRLF
+	var s string // the request line and the header lines, each with its CRLF
+	if last != nil && *last == string(buf[:end+2]) {
+		s = *last
+	} else {
+		s = string(buf[:end+2])
+		if last != nil && len(s) <= maxLastHead {
+			*last = s
+		}
+	}
 	line, rest, _ := strings.Cut(s, "\r\n")
 	method, line, ok1 := strings.Cut(line, " ")
 	target, proto, ok2 := strings.Cut(line, " ")
@@ -111,6 +124,11 @@ func parseSimpleRequest(buf []byte, limit int) (req *http.Request, n int, ok boo
 }
 
 var crlfcrlf = []byte("\r\n\r\n")
+
+// maxLastHead bounds what a connection keeps of its last request between
+// requests: the line and header of a short one (an API client's, not a
+// browser's with its cookies).
+const maxLastHead = 256
 
 // trimOWS trims the spaces and tabs around a header value (strings.Trim
 // with a cutset, without building one).

@@ -33,7 +33,7 @@ func FuzzSimpleRequest(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
-		fast, n, ok := parseSimpleRequest(raw, 1<<20)
+		fast, n, ok := parseSimpleRequest(raw, 1<<20, nil)
 		if !ok {
 			return
 		}
@@ -65,6 +65,14 @@ func FuzzSimpleRequest(f *testing.F) {
 		}
 		if a, b := see(fast), see(std); !reflect.DeepEqual(a, b) {
 			t.Fatalf("%q:\nfast     %+v\nnet/http %+v", raw, a, b)
+		}
+		// The same request again on a connection: the same Request, from
+		// the strings of the first.
+		last := ""
+		parseSimpleRequest(raw, 1<<20, &last)
+		again, n2, ok := parseSimpleRequest(raw, 1<<20, &last)
+		if !ok || n2 != n || !reflect.DeepEqual(see(again), see(fast)) {
+			t.Fatalf("%q: parsed again after itself: ok %v, %d bytes (%d), %+v", raw, ok, n2, n, see(again))
 		}
 	})
 }

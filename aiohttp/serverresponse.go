@@ -116,7 +116,9 @@ func (s *headerSnapshot) take(h http.Header, buf []byte) {
 			}
 		}
 	}
-	slices.Sort(keys)
+	if len(keys) > 1 {
+		slices.Sort(keys)
+	}
 	s.rest = appendKeys(buf, h, keys)
 }
 

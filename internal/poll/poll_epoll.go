@@ -4,6 +4,7 @@ package poll
 
 import (
 	"os"
+	"slices"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -51,9 +52,12 @@ type epoll struct {
 	// the buffer, or reported a level-triggered descriptor (still ready,
 	// perhaps). The kernel puts those back on the ready list without waking
 	// the runtime's poller again, so a park before another poll could wait
-	// for ever. levels counts the level-triggered descriptors watched.
+	// for ever. levels lists the level-triggered descriptors watched (a
+	// listener, most often): looked up per event, a list of one or two is
+	// cheaper than the interest map (a long one is not looked through: see
+	// maxLevelScan).
 	mustLook bool
-	levels   int
+	levels   []int
 
 	chanMode  atomic.Bool
 	fdWoken   atomic.Bool   // a Wake wrote the eventfd, which no poll has drained since
@@ -177,7 +181,7 @@ func (p *epoll) dispatch(n int, h Handler) {
 			p.woken.Store(false)
 			continue
 		}
-		if p.levels > 0 && p.interest[fd]&Edge == 0 {
+		if !p.mustLook && len(p.levels) > 0 && (len(p.levels) > maxLevelScan || slices.Contains(p.levels, fd)) {
 			p.mustLook = true
 		}
 		var ready uint32
@@ -390,7 +394,7 @@ func (p *epoll) Control(fd int, interest, tag uint32) error {
 		}
 		delete(p.interest, fd)
 		if old&Edge == 0 {
-			p.levels--
+			p.dropLevel(fd)
 		}
 		err := unix.EpollCtl(p.fd, unix.EPOLL_CTL_DEL, fd, nil)
 		if err == unix.EBADF || err == unix.ENOENT {
@@ -422,13 +426,24 @@ func (p *epoll) Control(fd int, interest, tag uint32) error {
 		return err
 	}
 	if had && old&Edge == 0 {
-		p.levels--
+		p.dropLevel(fd)
 	}
 	if interest&Edge == 0 {
-		p.levels++
+		p.levels = append(p.levels, fd)
 	}
 	p.interest[fd] = interest
 	return nil
+}
+
+// maxLevelScan is the longest level-triggered list dispatch looks through;
+// with more, any event may be one of theirs, and the next park looks first.
+const maxLevelScan = 16
+
+// dropLevel takes fd off the level-triggered list.
+func (p *epoll) dropLevel(fd int) {
+	if i := slices.Index(p.levels, fd); i >= 0 {
+		p.levels = slices.Delete(p.levels, i, i+1)
+	}
 }
 
 func (p *epoll) Close() error {

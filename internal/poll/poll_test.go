@@ -216,3 +216,62 @@ func TestServeTimeouts(t *testing.T) {
 		}
 	}
 }
+
+// TestLevelLeftoversAreSeen: a level-triggered descriptor that a handler
+// leaves ready (it reads one byte of two) is polled again before the next
+// park, though the kernel raises no new edge for it and empty looks before
+// had taught Serve to park without looking; beside an edge-triggered
+// descriptor, and after another level-triggered one was dropped.
+func TestLevelLeftoversAreSeen(t *testing.T) {
+	p, err := poll.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close()
+	pipe := func() (r, w int) {
+		var fds [2]int
+		if err := unix.Pipe2(fds[:], unix.O_NONBLOCK); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
+		return fds[0], fds[1]
+	}
+	gone, _ := pipe()
+	edge, _ := pipe()
+	level, w := pipe()
+	for _, c := range []struct {
+		fd       int
+		interest uint32
+	}{{gone, poll.Read}, {edge, poll.Read | poll.Edge}, {level, poll.Read}, {gone, 0}} {
+		if err := p.Control(c.fd, c.interest, 1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, passes := 0, 0
+	var timedOut atomic.Bool
+	watchdog := time.AfterFunc(10*time.Second, func() { timedOut.Store(true); p.Wake() })
+	defer watchdog.Stop()
+	err = p.Serve(runner{
+		passes: func() time.Duration {
+			passes++
+			switch {
+			case got == 2 || timedOut.Load():
+				return poll.Stop
+			case passes <= 3:
+				return time.Millisecond // empty looks: the next parks skip them
+			case passes == 4:
+				unix.Write(w, []byte{1, 2})
+			}
+			return -1
+		},
+		ready: func(fd int, ready, tag uint32) {
+			var b [1]byte
+			if k, _ := unix.Read(fd, b[:]); k == 1 {
+				got++
+			}
+		},
+	})
+	if err != nil || got != 2 || timedOut.Load() {
+		t.Fatalf("Serve = %v with %d bytes of 2 read (watchdog fired: %v)", err, got, timedOut.Load())
+	}
+}
