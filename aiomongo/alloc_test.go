@@ -10,6 +10,7 @@ import (
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aiomongo"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
 
 // TestAllSparesTheReader: Cursor.All decodes without the 4 KiB reader the
@@ -57,6 +58,69 @@ func TestAllSparesTheReader(t *testing.T) {
 		}
 		if ours+2048 > driver {
 			t.Errorf("All allocates %d bytes per document, the driver's All %d", ours, driver)
+		}
+		return nil
+	})
+}
+
+// TestDocsSparesTheIterator: the last batch of a cursor is read without the
+// driver's allocation per document (its iterator returns each as a new
+// *bsoncore.Value): Docs over 1,000 documents in one batch makes at least
+// 500 allocations fewer than the driver's own loop over the same query (the
+// embedded server, in this process, allocates alike for both).
+func TestDocsSparesTheIterator(t *testing.T) {
+	const n = 1000
+	runClient(t, func(ctx context.Context, _ *aiomongo.Client, db *aiomongo.Database) error {
+		coll := db.Collection("c")
+		docs := make([]any, n)
+		for i := range docs {
+			docs[i] = bson.M{"n": i}
+		}
+		if _, err := coll.InsertMany(ctx, docs); err != nil {
+			return err
+		}
+		mallocs := func(read func() (int, error)) (uint64, error) {
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			got, err := read()
+			runtime.ReadMemStats(&after)
+			if err == nil && got != n {
+				t.Errorf("%d documents, want %d", got, n)
+			}
+			return after.Mallocs - before.Mallocs, err
+		}
+		ours, err := mallocs(func() (int, error) {
+			got := 0
+			for _, err := range coll.Find(ctx, bson.M{}, options.Find().SetBatchSize(n+1)).Docs(ctx) {
+				if err != nil {
+					return got, err
+				}
+				got++
+			}
+			return got, nil
+		})
+		if err != nil {
+			return err
+		}
+		driver, err := mallocs(func() (int, error) {
+			return aio.ToGoroutine(ctx, func(ctx context.Context) (int, error) {
+				cur, err := coll.Driver().Find(ctx, bson.M{}, options.Find().SetBatchSize(n+1))
+				if err != nil {
+					return 0, err
+				}
+				defer cur.Close(ctx)
+				got := 0
+				for cur.Next(ctx) {
+					got++
+				}
+				return got, cur.Err()
+			})
+		})
+		if err != nil {
+			return err
+		}
+		if ours+500 > driver {
+			t.Errorf("Docs made %d allocations for %d documents, the driver's loop %d", ours, n, driver)
 		}
 		return nil
 	})

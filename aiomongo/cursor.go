@@ -1,7 +1,9 @@
 package aiomongo
 
 import (
+	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"iter"
@@ -12,6 +14,7 @@ import (
 	"github.com/aio-go/aio"
 	"go.mongodb.org/mongo-driver/v2/bson"
 	"go.mongodb.org/mongo-driver/v2/mongo"
+	"go.mongodb.org/mongo-driver/v2/x/bsonx/bsoncore"
 )
 
 // Cursor reads the results of a query (Motor's AsyncIOMotorCursor): range
@@ -32,6 +35,9 @@ type Cursor struct {
 	left     int
 	cur      *mongo.Cursor
 	err      error
+	// last is the rest of the server's last batch, read here instead of
+	// through the driver (see takeLastBatch); nil until then.
+	last []byte
 }
 
 // cursorOp runs fn on a goroutine holding mu, counted in fetching.
@@ -71,11 +77,19 @@ func (c *Cursor) start(ctx context.Context) error {
 // lasts, on a goroutine to fetch the next one.
 func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 	if c.fetching.Load() == 0 {
+		if c.last != nil {
+			if c.left == 0 {
+				return nil, errCursorDone
+			}
+			c.left--
+			return nextInBatch(&c.last), nil
+		}
 		// The batch in hand is read without I/O: the task's context, which
 		// the driver would ask for its deadline at each document, is for
 		// fetching the next one.
 		if c.left > 0 && c.cur.Next(context.Background()) {
 			c.left--
+			c.takeLastBatch()
 			return c.cur.Current, nil
 		}
 		if c.left == 0 && c.cur.ID() == 0 { // the last batch is read: the server has no more
@@ -85,7 +99,7 @@ func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 			return nil, errCursorDone
 		}
 	}
-	return cursorOp(ctx, c, func(ctx context.Context) (bson.Raw, error) {
+	doc, err := cursorOp(ctx, c, func(ctx context.Context) (bson.Raw, error) {
 		if c.cur.Next(ctx) {
 			c.left = c.cur.RemainingBatchLength()
 			return c.cur.Current, nil
@@ -95,6 +109,91 @@ func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 		}
 		return nil, errCursorDone
 	})
+	if err == nil && c.fetching.Load() == 0 {
+		c.takeLastBatch()
+	}
+	return doc, err
+}
+
+// takeLastBatch takes over the reading of the batch in hand if it is the
+// server's last (the cursor's id is 0: no getMore will follow), so that its
+// documents come without the driver's allocation per document (its
+// iterator returns each as a new *bsoncore.Value). The document just read,
+// Current, lies in the reply the batch came in, as the driver parses it
+// in place: the batch's other documents follow it, up to the array's end.
+// Only a batch that reads as such (the number of documents left, each an
+// embedded document under the next index, then the array's end) is taken
+// over; anything else stays with the driver.
+func (c *Cursor) takeLastBatch() {
+	if c.left == 0 || c.cur.ID() != 0 {
+		return
+	}
+	cur := c.cur.Current
+	rest := cur[len(cur):cap(cur)]
+	if arrayRest(rest, c.left) {
+		c.last = rest
+	}
+}
+
+// arrayRest reports whether b starts with n documents of a BSON array, at
+// consecutive indexes, each with a length that fits and ending as a
+// document does, followed by the array's end: what the driver's iterator
+// would read there without an error.
+func arrayRest(b []byte, n int) bool {
+	want := -1
+	for range n {
+		key, doc, rest, ok := arrayElem(b)
+		if !ok || b[0] != byte(bsoncore.TypeEmbeddedDocument) || len(doc) < 5 || doc[len(doc)-1] != 0x00 {
+			return false
+		}
+		idx, ok := index(key)
+		if !ok || want < 0 && idx == 0 || want >= 0 && idx != want { // the first follows the one in hand
+			return false
+		}
+		want = idx + 1
+		b = rest
+	}
+	return len(b) > 0 && b[0] == 0x00
+}
+
+// arrayElem splits the element at the start of b, whose value has a length
+// prefix (a document or an array), into its key, its value and the rest.
+func arrayElem(b []byte) (key, doc, rest []byte, ok bool) {
+	if len(b) < 2 {
+		return nil, nil, nil, false
+	}
+	k := bytes.IndexByte(b[1:], 0x00)
+	if k < 0 || len(b) < 1+k+1+4 {
+		return nil, nil, nil, false
+	}
+	v := b[1+k+1:]
+	size := int(int32(binary.LittleEndian.Uint32(v)))
+	if size < 5 || size > len(v) {
+		return nil, nil, nil, false
+	}
+	return b[1 : 1+k], v[:size:size], v[size:], true
+}
+
+// index reads an array key: a decimal number without a leading zero.
+func index(key []byte) (int, bool) {
+	if len(key) == 0 || len(key) > 9 || len(key) > 1 && key[0] == '0' {
+		return 0, false
+	}
+	n := 0
+	for _, c := range key {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// nextInBatch returns the next document of a batch checked by arrayRest.
+func nextInBatch(b *[]byte) bson.Raw {
+	_, doc, rest, _ := arrayElem(*b)
+	*b = rest
+	return bson.Raw(doc)
 }
 
 // Docs returns the documents one by one, each valid until the next (copy

@@ -334,3 +334,82 @@ func TestAllAsDriver(t *testing.T) {
 		return nil
 	})
 }
+
+// TestDocsAsDriver: Docs yields the documents the driver's cursor yields, in
+// its order, whether the last batch is the first or comes after getMores,
+// and with a break inside the last batch; All agrees.
+func TestDocsAsDriver(t *testing.T) {
+	const n = 300
+	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
+		coll := db.Collection("c")
+		docs := make([]any, n)
+		for i := range docs {
+			docs[i] = bson.M{"n": i, "pad": strings.Repeat("x", i%37)}
+		}
+		if _, err := coll.InsertMany(ctx, docs); err != nil {
+			return err
+		}
+		raw := coll.Driver()
+		for _, tc := range []struct {
+			name  string
+			opts  func() *options.FindOptionsBuilder
+			limit int // documents read before a break; 0: all
+		}{
+			{"batches of 120", func() *options.FindOptionsBuilder { return options.Find().SetSort(bson.M{"n": 1}).SetBatchSize(120) }, 0},
+			{"one batch", func() *options.FindOptionsBuilder { return options.Find().SetSort(bson.M{"n": -1}).SetLimit(50) }, 0},
+			{"default batches", func() *options.FindOptionsBuilder { return options.Find().SetSort(bson.M{"n": 1}) }, 0},
+			{"break in the last batch", func() *options.FindOptionsBuilder { return options.Find().SetSort(bson.M{"n": 1}) }, 150},
+		} {
+			var got []bson.Raw
+			for doc, err := range coll.Find(ctx, bson.M{}, tc.opts()).Docs(ctx) {
+				if err != nil {
+					return err
+				}
+				got = append(got, slices.Clone(doc))
+				if len(got) == tc.limit {
+					break
+				}
+			}
+			want, err := aio.ToGoroutine(ctx, func(ctx context.Context) ([]bson.Raw, error) {
+				cur, err := raw.Find(ctx, bson.M{}, tc.opts())
+				if err != nil {
+					return nil, err
+				}
+				defer cur.Close(ctx)
+				var want []bson.Raw
+				for (tc.limit == 0 || len(want) < tc.limit) && cur.Next(ctx) {
+					want = append(want, slices.Clone(cur.Current))
+				}
+				return want, cur.Err()
+			})
+			if err != nil {
+				return err
+			}
+			if len(got) != len(want) || len(want) == 0 {
+				t.Errorf("%s: %d documents, the driver's cursor %d", tc.name, len(got), len(want))
+				continue
+			}
+			for i := range want {
+				if !bytes.Equal(got[i], want[i]) {
+					t.Errorf("%s: document %d is %s, the driver's %s", tc.name, i, got[i], want[i])
+					break
+				}
+			}
+			var all, allWant []bson.M
+			if err := coll.Find(ctx, bson.M{}, tc.opts()).All(ctx, &all); err != nil {
+				return err
+			}
+			for _, d := range want {
+				var m bson.M
+				if err := bson.Unmarshal(d, &m); err != nil {
+					return err
+				}
+				allWant = append(allWant, m)
+			}
+			if tc.limit == 0 && !reflect.DeepEqual(all, allWant) {
+				t.Errorf("%s: All gives %d documents unlike the driver's cursor", tc.name, len(all))
+			}
+		}
+		return nil
+	})
+}
