@@ -16,27 +16,21 @@ import (
 // AsyncIOMotorClient). It may be shared by the tasks of any number of loops.
 type Client struct {
 	c     *mongo.Client
-	stats *clientStats
 	plain bool // the driver's default registry and BSON options
 }
 
 // NewClient makes a client for uri (mongodb:// or mongodb+srv://), with
 // opts applied after the URI. It does no I/O: the driver connects in the
 // background, and the first operation waits for a server (Ping checks one
-// is there). A pool monitor given in opts still gets every event; a dialer
-// given in opts dials the connections instead of the client's own, which
-// reads through a buffer.
+// is there). A dialer given in opts dials the connections instead of the
+// client's own, which reads through a buffer. To count the client's
+// connections, give it a PoolCounter's Event as its pool monitor.
 func NewClient(uri string, opts ...*options.ClientOptions) (*Client, error) {
-	st := &clientStats{}
-	var pool *event.PoolMonitor
 	var dialer options.ContextDialer = &bufferedDialer{}
 	plain := true
 	for _, o := range opts { // the last one set wins, as the driver merges them
 		if o == nil {
 			continue
-		}
-		if o.PoolMonitor != nil {
-			pool = o.PoolMonitor
 		}
 		if o.Dialer != nil {
 			dialer = o.Dialer
@@ -46,57 +40,58 @@ func NewClient(uri string, opts ...*options.ClientOptions) (*Client, error) {
 		}
 	}
 	all := append([]*options.ClientOptions{options.Client().ApplyURI(uri).SetDialer(dialer)}, opts...)
-	all = append(all, options.Client().SetPoolMonitor(st.poolMonitor(pool)))
 	c, err := mongo.Connect(all...)
 	if err != nil {
 		return nil, err
 	}
-	return &Client{c, st, plain}, nil
+	return &Client{c, plain}, nil
 }
 
-// ClientStats are a client's connections and the operations waiting for one,
-// as of a moment, for a dashboard, an exporter or a test.
-type ClientStats struct {
+// PoolCounter counts a client's connections from the driver's pool events,
+// for a dashboard, an exporter or a test:
+//
+//	var pool aiomongo.PoolCounter
+//	client, err := aiomongo.NewClient(uri, options.Client().SetPoolMonitor(&event.PoolMonitor{Event: pool.Event}))
+//	…
+//	fmt.Println(pool.Stats().InUse)
+//
+// The driver builds an event each time an operation checks a connection out
+// and in (a few per cent of a short operation's CPU), so a client counts
+// only when given one. The zero value is ready; any goroutine may use it.
+type PoolCounter struct{ open, inUse, waiting atomic.Int64 }
+
+// PoolStats are a client's connections and the operations waiting for one,
+// as of a moment.
+type PoolStats struct {
 	Open    int64 // connections open to the servers
 	InUse   int64 // connections checked out by an operation
 	Waiting int64 // operations waiting for a connection: the pool is at its MaxPoolSize
 }
 
-// Stats returns the client's figures now, from the driver's pool events (an
-// operation holds a connection while its command is on the wire). Any
-// goroutine may call it.
-func (c *Client) Stats() ClientStats {
-	return ClientStats{
-		Open:    c.stats.open.Load(),
-		InUse:   c.stats.inUse.Load(),
-		Waiting: c.stats.waiting.Load(),
+// Event counts e: a PoolMonitor's Event function, which a monitor of the
+// user's own may call too.
+func (p *PoolCounter) Event(e *event.PoolEvent) {
+	switch e.Type {
+	case event.ConnectionCreated:
+		p.open.Add(1)
+	case event.ConnectionClosed:
+		p.open.Add(-1)
+	case event.ConnectionCheckOutStarted:
+		p.waiting.Add(1)
+	case event.ConnectionCheckOutFailed:
+		p.waiting.Add(-1)
+	case event.ConnectionCheckedOut:
+		p.waiting.Add(-1)
+		p.inUse.Add(1)
+	case event.ConnectionCheckedIn:
+		p.inUse.Add(-1)
 	}
 }
 
-// clientStats counts the driver's events, from its goroutines.
-type clientStats struct{ open, inUse, waiting atomic.Int64 }
-
-func (st *clientStats) poolMonitor(user *event.PoolMonitor) *event.PoolMonitor {
-	return &event.PoolMonitor{Event: func(e *event.PoolEvent) {
-		switch e.Type {
-		case event.ConnectionCreated:
-			st.open.Add(1)
-		case event.ConnectionClosed:
-			st.open.Add(-1)
-		case event.ConnectionCheckOutStarted:
-			st.waiting.Add(1)
-		case event.ConnectionCheckOutFailed:
-			st.waiting.Add(-1)
-		case event.ConnectionCheckedOut:
-			st.waiting.Add(-1)
-			st.inUse.Add(1)
-		case event.ConnectionCheckedIn:
-			st.inUse.Add(-1)
-		}
-		if user != nil && user.Event != nil {
-			user.Event(e)
-		}
-	}}
+// Stats returns the figures now (an operation holds a connection while its
+// command is on the wire).
+func (p *PoolCounter) Stats() PoolStats {
+	return PoolStats{Open: p.open.Load(), InUse: p.inUse.Load(), Waiting: p.waiting.Load()}
 }
 
 // Ping waits until a server answers (the primary's, by default).

@@ -94,8 +94,9 @@ func TestConcurrencyIsThePoolsNotTheLoops(t *testing.T) {
 		},
 	}
 	err := aio.Run(context.Background(), func(ctx context.Context) error {
+		var pool aiomongo.PoolCounter
 		client, err := aiomongo.NewClient("mongodb://"+proxy+"/?directConnection=true",
-			options.Client().SetMaxPoolSize(poolSize).SetMonitor(monitor))
+			options.Client().SetMaxPoolSize(poolSize).SetMonitor(monitor).SetPoolMonitor(&event.PoolMonitor{Event: pool.Event}))
 		if err != nil {
 			return err
 		}
@@ -106,7 +107,7 @@ func TestConcurrencyIsThePoolsNotTheLoops(t *testing.T) {
 		if _, err := coll.InsertOne(ctx, bson.M{"_id": 1}); err != nil {
 			return err
 		}
-		var seen aiomongo.ClientStats // the most of each figure, sampled while the queries run
+		var seen aiomongo.PoolStats // the most of each figure, sampled while the queries run
 		err = aio.Group(ctx, func(ctx context.Context, g *aio.TaskGroup) error {
 			for range tasks {
 				g.Go(func(ctx context.Context) error {
@@ -114,9 +115,9 @@ func TestConcurrencyIsThePoolsNotTheLoops(t *testing.T) {
 					return coll.FindOne(ctx, bson.M{"_id": 1}, &doc)
 				})
 			}
-			for inFlight.Load() > 0 || client.Stats().Waiting > 0 || seen.InUse == 0 {
-				st := client.Stats()
-				seen = aiomongo.ClientStats{Open: max(seen.Open, st.Open),
+			for inFlight.Load() > 0 || pool.Stats().Waiting > 0 || seen.InUse == 0 {
+				st := pool.Stats()
+				seen = aiomongo.PoolStats{Open: max(seen.Open, st.Open),
 					InUse: max(seen.InUse, st.InUse), Waiting: max(seen.Waiting, st.Waiting)}
 				if err := aio.Sleep(ctx, time.Millisecond); err != nil {
 					return err
@@ -130,7 +131,7 @@ func TestConcurrencyIsThePoolsNotTheLoops(t *testing.T) {
 		if seen.InUse != poolSize || seen.Open != poolSize || seen.Waiting < tasks-2*poolSize {
 			t.Errorf("Stats at their most: %+v; want %d in use and open, most of the %d tasks waiting", seen, poolSize, tasks)
 		}
-		if st := client.Stats(); st.InUse != 0 || st.Waiting != 0 || st.Open != poolSize {
+		if st := pool.Stats(); st.InUse != 0 || st.Waiting != 0 || st.Open != poolSize {
 			t.Errorf("Stats after: %+v; want nothing in flight, %d open", st, poolSize)
 		}
 		return nil

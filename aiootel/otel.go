@@ -18,8 +18,8 @@
 //	aio.loop.pass.p50, .p99, .max (s)             gauges: how long a pass takes
 //	aiohttp.session.connections (state=idle|in_use), .waiting    gauges
 //
-// ObserveStats exports any struct of figures, such as aiomongo.Client's
-// Stats, without this module depending on the client's.
+// ObserveStats exports any struct of figures, such as an aiomongo
+// PoolCounter's Stats, without this module depending on the client's.
 package aiootel
 
 import (
@@ -151,11 +151,11 @@ func ObserveSession(meter metric.Meter, name string, s *aiohttp.Session) (metric
 
 // ObserveStats registers a gauge for each integer field of the struct that
 // read returns, named prefix.field_name, read at each collection: for the
-// figures aio's clients keep, such as aiomongo.Client's,
+// figures aio's clients keep, such as an aiomongo.PoolCounter's,
 //
-//	aiootel.ObserveStats(meter, "aiomongo.client", client.Stats)
+//	aiootel.ObserveStats(meter, "aiomongo.pool", pool.Stats)
 //
-// gives aiomongo.client.commands, .open, .in_use and .waiting. Fields of other
+// gives aiomongo.pool.open, .in_use and .waiting. Fields of other
 // kinds are left out. Unregister the returned registration to stop.
 func ObserveStats[S any](meter metric.Meter, prefix string, read func() S, attrs ...attribute.KeyValue) (metric.Registration, error) {
 	if read == nil {
