@@ -28,8 +28,7 @@ type threadPool struct {
 	// one waits for the next function a while after it ran one, so that a
 	// stream of calls reuses a few goroutines whose stacks have grown to what
 	// the functions need, rather than starting (and growing) one per call.
-	work chan threadRunner // to an idle goroutine; unbuffered
-	quit chan struct{}
+	work chan threadRunner // to an idle goroutine; unbuffered; closed by stop
 	wg   sync.WaitGroup
 
 	// Idle goroutines are retired by the reaper, a timer that runs every
@@ -62,7 +61,7 @@ func (retireRunner) run() {}
 // start runs r on an idle goroutine of the pool, or a new one.
 func (p *threadPool) start(r threadRunner) {
 	if p.work == nil {
-		p.work, p.quit = make(chan threadRunner), make(chan struct{})
+		p.work = make(chan threadRunner)
 	}
 	n := p.busy.Add(1)
 	for pk := p.peak.Load(); n > pk && !p.peak.CompareAndSwap(pk, n); pk = p.peak.Load() {
@@ -73,7 +72,7 @@ func (p *threadPool) start(r threadRunner) {
 		p.alive.Add(1)
 		p.wg.Add(1)
 		p.armReaper()
-		go p.goroutine(r)
+		go p.goroutine(r, p.work)
 	}
 }
 
@@ -126,27 +125,27 @@ func (p *threadPool) reap() {
 // by the next call: 10 % of aiomongo's CPU per find_one at 32 tasks
 // (docs/performance.md). The reserve counts as used, and keeps a stack of up
 // to about four times its size whole.
-func (p *threadPool) goroutine(r threadRunner) {
+func (p *threadPool) goroutine(r threadRunner, work <-chan threadRunner) {
 	var reserve [stackReserve]byte
-	p.serve(r)
+	p.serve(r, work)
 	runtime.KeepAlive(&reserve)
 }
 
 // stackReserve is the part of a pool goroutine's stack its first frame holds.
 const stackReserve = 8 << 10
 
-func (p *threadPool) serve(r threadRunner) {
+// serve runs r, then what comes on work, until work is closed (stop) or
+// brings retire (the reaper).
+func (p *threadPool) serve(r threadRunner, work <-chan threadRunner) {
 	defer p.wg.Done()
 	defer p.alive.Add(-1)
 	for {
 		r.run()
 		p.busy.Add(-1)
-		select {
-		case r = <-p.work:
-		case <-p.quit:
-			return
-		}
-		if r == retire {
+		var ok bool
+		// One channel, not a select with a quit channel: a receive locks
+		// one channel where a select locks and sorts two, at every call.
+		if r, ok = <-work; !ok || r == retire {
 			return
 		}
 	}
@@ -374,14 +373,15 @@ func (l *Loop) closeThreads() {
 // stop ends the pool's goroutines and its reaper, and waits for the
 // goroutines to end.
 func (p *threadPool) stop() {
-	if p.quit != nil {
-		close(p.quit)
-	}
 	p.reapMu.Lock()
-	p.closed = true
+	p.closed = true // the reaper sends on work no more
 	if p.reaper != nil {
 		p.reaper.Stop()
 	}
 	p.reapMu.Unlock()
+	if p.work != nil {
+		close(p.work)
+		p.work = nil
+	}
 	p.wg.Wait()
 }
