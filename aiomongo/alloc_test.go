@@ -21,11 +21,7 @@ func TestAllSparesTheReader(t *testing.T) {
 	const n = 200
 	runClient(t, func(ctx context.Context, _ *aiomongo.Client, db *aiomongo.Database) error {
 		coll := db.Collection("c")
-		docs := make([]any, n)
-		for i := range docs {
-			docs[i] = bson.M{"n": i}
-		}
-		if _, err := coll.InsertMany(ctx, docs); err != nil {
+		if err := fill(ctx, coll, n, func(i int) any { return bson.M{"n": i} }); err != nil {
 			return err
 		}
 		perDoc := func(all func(*[]bson.M) error) (uint64, error) {
@@ -72,11 +68,7 @@ func TestDocsSparesTheIterator(t *testing.T) {
 	const n = 1000
 	runClient(t, func(ctx context.Context, _ *aiomongo.Client, db *aiomongo.Database) error {
 		coll := db.Collection("c")
-		docs := make([]any, n)
-		for i := range docs {
-			docs[i] = bson.M{"n": i}
-		}
-		if _, err := coll.InsertMany(ctx, docs); err != nil {
+		if err := fill(ctx, coll, n, func(i int) any { return bson.M{"n": i} }); err != nil {
 			return err
 		}
 		mallocs := func(read func() (int, error)) (uint64, error) {

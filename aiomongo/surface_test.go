@@ -44,6 +44,16 @@ func runClient(t *testing.T, body func(ctx context.Context, client *aiomongo.Cli
 	}
 }
 
+// fill inserts n documents, doc(0) to doc(n-1), into coll.
+func fill(ctx context.Context, coll *aiomongo.Collection, n int, doc func(i int) any) error {
+	docs := make([]any, n)
+	for i := range docs {
+		docs[i] = doc(i)
+	}
+	_, err := coll.InsertMany(ctx, docs)
+	return err
+}
+
 // TestTransactionCallbackIsATask: the callback of WithTransaction runs in
 // the calling task, awaits aio.Sleep and another collection, and its
 // operations carry the session's transaction. FerretDB has no transactions:
@@ -342,11 +352,7 @@ func TestDocsAsDriver(t *testing.T) {
 	const n = 300
 	runClient(t, func(ctx context.Context, client *aiomongo.Client, db *aiomongo.Database) error {
 		coll := db.Collection("c")
-		docs := make([]any, n)
-		for i := range docs {
-			docs[i] = bson.M{"n": i, "pad": strings.Repeat("x", i%37)}
-		}
-		if _, err := coll.InsertMany(ctx, docs); err != nil {
+		if err := fill(ctx, coll, n, func(i int) any { return bson.M{"n": i, "pad": strings.Repeat("x", i%37)} }); err != nil {
 			return err
 		}
 		raw := coll.Driver()
