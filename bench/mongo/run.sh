@@ -3,8 +3,9 @@
 # from goroutines, Motor 2.3 (Debian's python3-motor); each round runs every
 # client on every operation and concurrency, one after the other, against the
 # same server. The server is pinned to core 0, the clients to core 1, Go
-# clients with GOMAXPROCS=1. Prints a JSON line per measurement and, at the
-# end, the medians of the per-round ratios.
+# clients with GOMAXPROCS=1, aio and the driver in alternating order. Prints
+# a JSON line per measurement and, at the end, the medians of the per-round
+# ratios.
 #
 #   bench/mongo/run.sh                 # the in-memory wire server, 5 rounds
 #   SERVER=server bench/mongo/run.sh   # the embedded FerretDB instead
@@ -23,9 +24,13 @@ for _ in $(seq 100); do [ -s "$bin.uri" ] && break; sleep 0.1; done
 uri=$(head -1 "$bin.uri")
 out=$bin.jsonl
 for r in $(seq "$ROUNDS"); do
+  # aio and the driver swap places from one round to the next, so that
+  # neither always runs first after Motor.
+  order="aio driver motor"
+  if [ $((r % 2)) = 0 ]; then order="driver aio motor"; fi
   for op in insert findone cursor; do
     for c in 1 32; do
-      for impl in aio driver motor; do
+      for impl in $order; do
         if [ $impl = motor ]; then
           line=$(taskset -c 1 $PY motor_bench.py $op $c ${D%s} "$uri")
         else
