@@ -774,3 +774,66 @@ func TestSessionStats(t *testing.T) {
 		return nil
 	})
 }
+
+// TestPipelinedResponses: requests sent together are answered in order, and
+// the answer to one does not wait for the next one's handler: while /slow
+// sleeps, the client reads the answers before it; three quick ones, then
+// the slow one, then a quick one after it.
+func TestPipelinedResponses(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		mux := http.NewServeMux()
+		mux.HandleFunc("GET /quick/{n}", func(w http.ResponseWriter, r *http.Request) {
+			fmt.Fprintf(w, "quick %s;", r.PathValue("n"))
+		})
+		mux.HandleFunc("GET /slow", func(w http.ResponseWriter, r *http.Request) {
+			if aio.Sleep(r.Context(), time.Hour) == nil {
+				fmt.Fprint(w, "slow;")
+			}
+		})
+		srv := &aiohttp.Server{Handler: mux}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		var raw strings.Builder
+		for _, path := range []string{"/quick/1", "/quick/2", "/quick/3", "/slow", "/quick/4"} {
+			fmt.Fprintf(&raw, "GET %s HTTP/1.1\r\nHost: x\r\n\r\n", path)
+		}
+		s, err := rawConn(ctx, base, raw.String())
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		br := bufio.NewReader(streamReader{ctx, s})
+		read := func(want string) error {
+			resp, err := http.ReadResponse(br, nil)
+			if err != nil {
+				return err
+			}
+			body, err := io.ReadAll(resp.Body)
+			if err != nil {
+				return err
+			}
+			if string(body) != want {
+				return fmt.Errorf("answer %q, want %q", body, want)
+			}
+			return nil
+		}
+		start := aio.LoopOf(ctx).Now()
+		for _, want := range []string{"quick 1;", "quick 2;", "quick 3;"} {
+			if err := read(want); err != nil {
+				return err
+			}
+		}
+		if waited := aio.LoopOf(ctx).Now().Sub(start); waited != 0 {
+			t.Errorf("the answers before /slow came after %v on the loop's clock; want at once", waited)
+		}
+		for _, want := range []string{"slow;", "quick 4;"} {
+			if err := read(want); err != nil {
+				return err
+			}
+		}
+		if waited := aio.LoopOf(ctx).Now().Sub(start); waited != time.Hour {
+			t.Errorf("the answers after /slow came after %v; want %v", waited, time.Hour)
+		}
+		return nil
+	})
+}

@@ -53,6 +53,10 @@ type serverConn struct {
 	onHangUp   func(error)                 // cancels scope
 	cur        *response                   // the response of the request being handled
 	runCur     func(context.Context) error // cur.run, made once
+	// flushPending says flushSoon is due at the loop's next pass; flushSoon
+	// is the method value, made once.
+	flushPending bool
+	flushSoon    func()
 }
 
 // connReader is what the serverConn's bufio.Reader reads: the connection, within
@@ -84,6 +88,7 @@ func newServerConn(sv *serving, s *aionet.Stream, tlsConfig *tls.Config) *server
 	c := &serverConn{sv: sv, s: s, first: true, idle: true}
 	c.onHangUp = c.hangUp
 	c.runCur = func(ctx context.Context) error { return c.cur.run(ctx) }
+	c.flushSoon = c.writeGathered
 	c.r.c = c
 	c.r.remain = -1
 	if tlsConfig != nil {
@@ -94,8 +99,13 @@ func newServerConn(sv *serving, s *aionet.Stream, tlsConfig *tls.Config) *server
 	return c
 }
 
-// read reads from the connection with the task of rctx, within rdl.
+// read reads from the connection with the task of rctx, within rdl. The
+// responses gathered for pipelined requests go out first: the client may be
+// waiting for them before it sends more.
 func (c *serverConn) read(p []byte) (n int, err error) {
+	if err := c.flush(); err != nil {
+		return 0, err
+	}
 	ctx := c.rctx
 	if c.rdl.IsZero() {
 		return c.rawRead(ctx, p)
@@ -129,13 +139,32 @@ func (c *serverConn) flush() error {
 	if len(c.out) == 0 {
 		return nil
 	}
-	err := c.writeRaw(c.out)
+	// out is emptied before the write, which may wait for room: a
+	// writeGathered that runs meanwhile finds nothing to write again.
+	out := c.out
 	c.out = c.out[:0]
+	err := c.writeRaw(out)
 	if err != nil {
 		c.werr = err
 		c.abort()
 	}
 	return err
+}
+
+// writeGathered hands the responses gathered for pipelined requests to the
+// connection, from a loop callback: the task that gathered them awaits
+// something in the next request's handler. It does not wait for room (a
+// callback cannot): the task's next flush does.
+func (c *serverConn) writeGathered() {
+	c.flushPending = false
+	if c.hijacked || c.werr != nil || len(c.out) == 0 {
+		return
+	}
+	if _, err := c.s.Write(c.out); err != nil {
+		c.werr = err
+		c.abort()
+	}
+	c.out = c.out[:0]
 }
 
 // writeRaw writes b and waits while the connection's buffer is full, within
@@ -218,6 +247,9 @@ func (c *serverConn) serve(ctx context.Context) error {
 			c.rdl = c.deadline(firstNonZero(srv.ReadHeaderTimeout, srv.ReadTimeout))
 		} else {
 			c.rdl = c.deadline(firstNonZero(srv.IdleTimeout, srv.ReadTimeout))
+		}
+		if c.br.Buffered() == 0 && c.flush() != nil { // the responses to pipelined requests, before the wait
+			return nil
 		}
 		c.idle = true
 		if err := c.awaitRequest(); err != nil {

@@ -366,7 +366,20 @@ func (w *response) finish() {
 		c.out = w.appendTrailers(c.out)
 		c.out = append(c.out, "\r\n"...)
 	}
-	c.flush()
+	// The next request is here already (pipelined): its response goes out
+	// with this one, in one write, unless the bytes gathered are many. What
+	// is gathered goes out before the connection waits for the client (see
+	// serve and serverConn.read), or at the loop's next pass if the next
+	// handler awaits something first (flushSoon), so that no response waits
+	// for the one after it.
+	if c.tc != nil || c.br == nil || c.br.Buffered() == 0 || len(c.out) >= flushAt {
+		c.flush()
+		return
+	}
+	if !c.flushPending {
+		c.flushPending = true
+		c.sv.loop.CallSoon(c.flushSoon)
+	}
 }
 
 // panicked answers a request whose handler panicked: 500 if nothing was sent
