@@ -85,28 +85,58 @@ type headerSnapshot struct {
 	declared []string           // the trailer keys the Trailer header declares
 }
 
-// take snapshots h, serialising into buf.
+// take snapshots h, serialising into buf: one pass over the map, which
+// sorts out the keys the server decides on and the others, whose values it
+// keeps for the serialisation (no second lookup per key).
 func (s *headerSnapshot) take(h http.Header, buf []byte) {
-	var small [16]string
-	keys := small[:0]
+	type field struct {
+		key    string
+		values []string
+	}
+	var small [16]field
+	rest := small[:0]
 	for k, vv := range h {
-		special := false
-		for i, sk := range specialKeys {
-			if k == sk {
-				s.special[i], s.has[i], special = vv, true, true
+		switch k {
+		case "Content-Length":
+			s.special[keyContentLength], s.has[keyContentLength] = vv, true
+			continue
+		case "Transfer-Encoding":
+			s.special[keyTransferEncoding], s.has[keyTransferEncoding] = vv, true
+			continue
+		case "Connection":
+			s.special[keyConnection], s.has[keyConnection] = vv, true
+			continue
+		case "Content-Type":
+			s.special[keyContentType], s.has[keyContentType] = vv, true
+			continue
+		case "Date":
+			s.hasDate = true
+		case "Content-Encoding":
+			if len(vv) > 0 {
+				s.encoding = vv[0]
+			}
+		case "Trailer":
+			s.declareTrailers(vv)
+		default:
+			if strings.HasPrefix(k, http.TrailerPrefix) {
+				s.trailers = true
+				continue
 			}
 		}
-		switch {
-		case special:
-		case strings.HasPrefix(k, http.TrailerPrefix):
-			s.trailers = true
-		default:
-			keys = append(keys, k)
-		}
+		rest = append(rest, field{k, vv})
 	}
-	_, s.hasDate = h["Date"]
-	s.encoding = get(h, "Content-Encoding")
-	for _, v := range h["Trailer"] {
+	if len(rest) > 1 {
+		slices.SortFunc(rest, func(a, b field) int { return strings.Compare(a.key, b.key) })
+	}
+	for _, f := range rest {
+		buf = appendValues(buf, f.key, f.values)
+	}
+	s.rest = buf
+}
+
+// declareTrailers notes the trailer keys a Trailer header's values declare.
+func (s *headerSnapshot) declareTrailers(vv []string) {
+	for _, v := range vv {
 		s.trailers = true
 		for _, f := range strings.Split(v, ",") {
 			if f = strings.TrimSpace(f); f != "" {
@@ -116,10 +146,6 @@ func (s *headerSnapshot) take(h http.Header, buf []byte) {
 			}
 		}
 	}
-	if len(keys) > 1 {
-		slices.Sort(keys)
-	}
-	s.rest = appendKeys(buf, h, keys)
 }
 
 // get returns the first value of special key i, or "".
