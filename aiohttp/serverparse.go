@@ -26,7 +26,7 @@ import (
 // one with another text, if no longer than maxLastHead, becomes the new
 // last.
 func parseSimpleRequest(buf []byte, limit int, last *string) (req *http.Request, n int, ok bool) {
-	end := bytes.Index(buf, crlfcrlf)
+	end, lines := headEnd(buf)
 	if end < 0 || end+4 > limit {
 		return nil, 0, false
 	}
@@ -62,7 +62,6 @@ func parseSimpleRequest(buf []byte, limit int, last *string) (req *http.Request,
 		}
 		sr.url = *u
 	}
-	lines := strings.Count(rest, "\r\n")
 	header := make(http.Header, lines)
 	values := sr.values[:]
 	if lines > len(values) {
@@ -123,7 +122,27 @@ func parseSimpleRequest(buf []byte, limit int, last *string) (req *http.Request,
 	return req, end + 4, true
 }
 
-var crlfcrlf = []byte("\r\n\r\n")
+// headEnd finds the head at the start of buf in one pass over its lines:
+// end is the index of the CRLF that ends its last line (an empty line
+// follows), lines the number of header lines after the request line. It
+// returns -1 for a head not complete in buf, or with a line that does not
+// end in CRLF, or that starts with an empty line: net/http decides those.
+func headEnd(buf []byte) (end, lines int) {
+	start := 0 // of the current line
+	for n := 0; ; n++ {
+		j := bytes.IndexByte(buf[start:], '\n')
+		if j < 1 || buf[start+j-1] != '\r' {
+			return -1, 0
+		}
+		if j == 1 { // the empty line
+			if start == 0 {
+				return -1, 0
+			}
+			return start - 2, n - 1
+		}
+		start += j + 1
+	}
+}
 
 // maxLastHead bounds what a connection keeps of its last request between
 // requests: the line and header of a short one (an API client's, not a

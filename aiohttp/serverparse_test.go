@@ -76,3 +76,27 @@ func FuzzSimpleRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestHeadEnd: where a head ends and how many header lines it has, or -1
+// for what parseSimpleRequest leaves to net/http.
+func TestHeadEnd(t *testing.T) {
+	for _, tc := range []struct {
+		in         string
+		end, lines int
+	}{
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", 23, 1},
+		{"GET / HTTP/1.1\r\n\r\n", 14, 0},
+		{"GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\n\r\nGET / HTTP/1.1\r\n\r\n", 26, 2},
+		{"GET / HTTP/1.1\r\nHost: x\r\n", -1, 0},
+		{"GET / HTTP/1.1\r\nHost: x\r\n\r", -1, 0},
+		{"GET / HTTP/1.1\nHost: x\r\n\r\n", -1, 0},
+		{"GET / HTTP/1.1\r\nHost: x\n\r\n", -1, 0},
+		{"\r\nGET / HTTP/1.1\r\n\r\n", -1, 0},
+		{"", -1, 0},
+	} {
+		end, lines := headEnd([]byte(tc.in))
+		if end != tc.end || end >= 0 && lines != tc.lines {
+			t.Errorf("headEnd(%q) = %d, %d; want %d, %d", tc.in, end, lines, tc.end, tc.lines)
+		}
+	}
+}
