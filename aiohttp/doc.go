@@ -74,6 +74,11 @@
 //     returns http.ErrServerClosed), so that it ends cleanly as a task or in
 //     a TaskGroup.
 //   - Superfluous WriteHeader calls are ignored without a log line.
+//   - Pipelined requests (sent before their predecessors' answers) get their
+//     answers in one write where net/http writes each: an answer waits for
+//     the next request's while the server works through requests already
+//     received, and goes out before the connection waits for the client or
+//     the next handler awaits anything.
 //
 // The package owns the session's connection pool, the server's connections
 // and the WebSocket glue, and nothing else: sockets and TLS are aionet's and
