@@ -30,23 +30,9 @@ func plaintext(w http.ResponseWriter, r *http.Request) {
 // responses (the client allocates nothing, so allocs/op are the server's).
 func BenchmarkServer(b *testing.B) {
 	b.Run("aio", func(b *testing.B) {
-		addr := make(chan string, 1)
-		srv := &aiohttp.Server{Handler: http.HandlerFunc(plaintext)}
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			aio.Run(context.Background(), func(ctx context.Context) error {
-				ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
-				if err != nil {
-					return err
-				}
-				addr <- ln.Addr().String()
-				return srv.Serve(ctx, ln)
-			}, aio.WithInterrupt(false))
-		}()
-		rawClients(b, <-addr, 10)
-		srv.Close()
-		<-done
+		addr, stop := serveOnLoop(http.HandlerFunc(plaintext))
+		defer stop()
+		rawClients(b, addr, 10)
 	})
 	b.Run("net-http", func(b *testing.B) {
 		s := httptest.NewServer(http.HandlerFunc(plaintext))
@@ -105,21 +91,9 @@ func rawClients(b *testing.B, addr string, conns int) {
 // cost and the parsing, handler and response code are the rest.
 func BenchmarkServerPipelined(b *testing.B) {
 	const depth = 16
-	addr := make(chan string, 1)
-	srv := &aiohttp.Server{Handler: http.HandlerFunc(plaintext)}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		aio.Run(context.Background(), func(ctx context.Context) error {
-			ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
-			if err != nil {
-				return err
-			}
-			addr <- ln.Addr().String()
-			return srv.Serve(ctx, ln)
-		}, aio.WithInterrupt(false))
-	}()
-	c, err := net.Dial("tcp", <-addr)
+	addr, stop := serveOnLoop(http.HandlerFunc(plaintext))
+	defer stop()
+	c, err := net.Dial("tcp", addr)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -141,7 +115,25 @@ func BenchmarkServerPipelined(b *testing.B) {
 		}
 	}
 	b.StopTimer()
-	c.Close()
-	srv.Close()
-	<-done
+}
+
+// serveOnLoop serves h with aio's server on a loop of its own, and returns
+// the address and a function that closes the server and waits for the loop
+// to end.
+func serveOnLoop(h http.Handler) (addr string, stop func()) {
+	addrs := make(chan string, 1)
+	srv := &aiohttp.Server{Handler: h}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		aio.Run(context.Background(), func(ctx context.Context) error {
+			ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+			if err != nil {
+				return err
+			}
+			addrs <- ln.Addr().String()
+			return srv.Serve(ctx, ln)
+		}, aio.WithInterrupt(false))
+	}()
+	return <-addrs, func() { srv.Close(); <-done }
 }
