@@ -22,7 +22,7 @@ type threadPool struct {
 	max     int
 	running int
 	queue   []threadRunner
-	cancels map[*threadJob]struct{}
+	jobs    *threadJob // the jobs started and not done, linked: Close cancels them
 
 	// The goroutines that run the functions, ToThread's and ToGoroutine's:
 	// one waits for the next function a while after it ran one, so that a
@@ -152,8 +152,9 @@ func (p *threadPool) serve(r threadRunner, work <-chan threadRunner) {
 }
 
 type threadJob struct {
-	cancel context.CancelCauseFunc
-	pooled bool // counts against the pool's limit (ToThread's; not ToGoroutine's)
+	cancel     context.CancelCauseFunc
+	pooled     bool       // counts against the pool's limit (ToThread's; not ToGoroutine's)
+	prev, next *threadJob // in threadPool.jobs: a list, not a map, for no hashing per call
 }
 
 func (p *threadPool) limit() int {
@@ -319,10 +320,11 @@ func callRecovered[T any](ctx context.Context, fn func(context.Context) (T, erro
 // runThread starts run on a goroutine if the pool has room, or queues it.
 func (l *Loop) runThread(job *threadJob, run threadRunner) {
 	p := &l.threads
-	if p.cancels == nil {
-		p.cancels = make(map[*threadJob]struct{})
+	job.next = p.jobs
+	if p.jobs != nil {
+		p.jobs.prev = job
 	}
-	p.cancels[job] = struct{}{}
+	p.jobs = job
 	l.inflight.Add(1)
 	if !job.pooled {
 		p.start(run)
@@ -340,7 +342,18 @@ func (l *Loop) runThread(job *threadJob, run threadRunner) {
 // threadDone runs on the loop when a job's function has returned.
 func (l *Loop) threadDone(job *threadJob) {
 	p := &l.threads
-	delete(p.cancels, job)
+	switch {
+	case job.prev != nil:
+		job.prev.next = job.next
+	case p.jobs == job:
+		p.jobs = job.next
+	default:
+		return // not started here, or done already
+	}
+	if job.next != nil {
+		job.next.prev = job.prev
+	}
+	job.prev, job.next = nil, nil
 	l.inflight.Add(-1)
 	if !job.pooled {
 		return
@@ -362,7 +375,7 @@ func (l *Loop) threadDone(job *threadJob) {
 // Close until it returns.
 func (l *Loop) closeThreads() {
 	p := &l.threads
-	for job := range p.cancels {
+	for job := p.jobs; job != nil; job = job.next {
 		job.cancel(ErrClosed)
 	}
 	p.queue = nil
