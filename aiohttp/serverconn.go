@@ -53,8 +53,8 @@ type serverConn struct {
 	onHangUp   func(error)                 // cancels scope
 	cur        *response                   // the response of the request being handled
 	runCur     func(context.Context) error // cur.run, made once
-	// flushPending says flushSoon is due at the loop's next pass; flushSoon
-	// is the method value, made once.
+	// flushPending says flushSoon (writeGathered, as a func made once) is
+	// due at the loop's next pass.
 	flushPending bool
 	flushSoon    func()
 }
@@ -402,17 +402,9 @@ func (c *serverConn) readRequest() (*response, error) {
 	if req.Host != "" && !httpguts.ValidHostHeader(req.Host) {
 		return nil, badRequestError("malformed Host header")
 	}
-	for k, vv := range req.Header {
-		if simple {
-			break // its names and values are checked already
-		}
-		if !httpguts.ValidHeaderFieldName(k) {
-			return nil, badRequestError("invalid header name")
-		}
-		for _, v := range vv {
-			if !httpguts.ValidHeaderFieldValue(v) {
-				return nil, badRequestError("invalid header value")
-			}
+	if !simple { // parseSimpleRequest checked its names and values
+		if err := checkHeader(req.Header); err != nil {
+			return nil, err
 		}
 	}
 
@@ -446,6 +438,22 @@ func (c *serverConn) readRequest() (*response, error) {
 	}
 	req.Body = w.body
 	return w, nil
+}
+
+// checkHeader refuses the header names and values net/http's server
+// refuses (http.ReadRequest leaves that to the server).
+func checkHeader(h http.Header) error {
+	for k, vv := range h {
+		if !httpguts.ValidHeaderFieldName(k) {
+			return badRequestError("invalid header name")
+		}
+		for _, v := range vv {
+			if !httpguts.ValidHeaderFieldValue(v) {
+				return badRequestError("invalid header value")
+			}
+		}
+	}
+	return nil
 }
 
 // replyError answers a request that could not be read, as net/http's server
