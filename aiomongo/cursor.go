@@ -90,7 +90,7 @@ func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 		if c.left > 0 && c.cur.Next(context.Background()) {
 			c.left--
 			c.takeLastBatch()
-			return c.cur.Current, nil
+			return current(c.cur), nil
 		}
 		if c.left == 0 && c.cur.ID() == 0 { // the last batch is read: the server has no more
 			if err := c.cur.Err(); err != nil {
@@ -102,7 +102,7 @@ func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 	doc, err := cursorOp(ctx, c, func(ctx context.Context) (bson.Raw, error) {
 		if c.cur.Next(ctx) {
 			c.left = c.cur.RemainingBatchLength()
-			return c.cur.Current, nil
+			return current(c.cur), nil
 		}
 		if err := c.cur.Err(); err != nil {
 			return nil, err
@@ -113,6 +113,14 @@ func (c *Cursor) next(ctx context.Context) (bson.Raw, error) {
 		c.takeLastBatch()
 	}
 	return doc, err
+}
+
+// current is the driver's current document, without the capacity past its
+// end (the rest of the reply, where the batch's next documents are): an
+// append to it by the caller cannot write over them.
+func current(cur *mongo.Cursor) bson.Raw {
+	d := cur.Current
+	return d[:len(d):len(d)]
 }
 
 // takeLastBatch takes over the reading of the batch in hand if it is the
