@@ -28,8 +28,9 @@ type threadPool struct {
 	// one waits for the next function a while after it ran one, so that a
 	// stream of calls reuses a few goroutines whose stacks have grown to what
 	// the functions need, rather than starting (and growing) one per call.
-	work chan threadRunner // to an idle goroutine; unbuffered; closed by stop
-	wg   sync.WaitGroup
+	work    chan threadRunner // to an idle goroutine; unbuffered; closed by stop
+	wg      sync.WaitGroup
+	stopped bool // by stop: a late start runs its function on a goroutine that ends with it
 
 	// Idle goroutines are retired by the reaper, a timer that runs every
 	// goroutineIdle while the pool has goroutines, rather than by a timer of
@@ -60,6 +61,10 @@ func (retireRunner) run() {}
 
 // start runs r on an idle goroutine of the pool, or a new one.
 func (p *threadPool) start(r threadRunner) {
+	if p.stopped {
+		go r.run()
+		return
+	}
 	if p.work == nil {
 		p.work = make(chan threadRunner)
 	}
@@ -392,6 +397,7 @@ func (p *threadPool) stop() {
 		p.reaper.Stop()
 	}
 	p.reapMu.Unlock()
+	p.stopped = true
 	if p.work != nil {
 		close(p.work)
 		p.work = nil
