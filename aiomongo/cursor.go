@@ -36,8 +36,10 @@ type Cursor struct {
 	cur      *mongo.Cursor
 	err      error
 	// last is the rest of the server's last batch, read here instead of
-	// through the driver (see takeLastBatch); nil until then.
-	last []byte
+	// through the driver (see takeLastBatch); nil until then. triedLast
+	// says takeLastBatch has looked at that batch, once.
+	last      []byte
+	triedLast bool
 }
 
 // cursorOp runs fn on a goroutine holding mu, counted in fetching.
@@ -133,9 +135,10 @@ func current(cur *mongo.Cursor) bson.Raw {
 // embedded document under the next index, then the array's end) is taken
 // over; anything else stays with the driver.
 func (c *Cursor) takeLastBatch() {
-	if c.left == 0 || c.cur.ID() != 0 {
+	if c.triedLast || c.left == 0 || c.cur.ID() != 0 {
 		return
 	}
+	c.triedLast = true // a batch it refuses is not looked through again at each document
 	cur := c.cur.Current
 	rest := cur[len(cur):cap(cur)]
 	if arrayRest(rest, c.left) {
@@ -151,7 +154,7 @@ func arrayRest(b []byte, n int) bool {
 	want := -1
 	for range n {
 		key, doc, rest, ok := arrayElem(b)
-		if !ok || b[0] != byte(bsoncore.TypeEmbeddedDocument) || len(doc) < 5 || doc[len(doc)-1] != 0x00 {
+		if !ok || b[0] != byte(bsoncore.TypeEmbeddedDocument) || doc[len(doc)-1] != 0x00 {
 			return false
 		}
 		idx, ok := index(key)
@@ -239,9 +242,9 @@ func (c *Cursor) All(ctx context.Context, results any) error {
 		_, err := cursorOp(ctx, c, func(ctx context.Context) (struct{}, error) { return struct{}{}, c.cur.All(ctx, results) })
 		return err
 	}
-	// The driver's default registry and BSON options: the batches are walked
-	// as Docs walks them, and each document decoded through a reused reader
-	// (decodeDoc), where the driver's All allocates 4 KiB per document.
+	// The driver's default registry and BSON options: the documents come
+	// from Docs, each decoded through a reused reader (decodeDoc), where the
+	// driver's All allocates 4 KiB per document.
 	rv := reflect.ValueOf(results)
 	if rv.Kind() != reflect.Pointer {
 		return fmt.Errorf("results argument must be a pointer to a slice, but was a %s", rv.Kind())
@@ -253,17 +256,9 @@ func (c *Cursor) All(ctx context.Context, results any) error {
 	if sv.Kind() != reflect.Slice {
 		return fmt.Errorf("results argument must be a pointer to a slice, but was a pointer to %s", sv.Kind())
 	}
-	if err := c.start(ctx); err != nil {
-		return err
-	}
-	defer c.Close(context.WithoutCancel(ctx))
 	elem := sv.Type().Elem()
 	n := 0
-	for {
-		doc, err := c.next(ctx)
-		if err == errCursorDone {
-			break
-		}
+	for doc, err := range c.Docs(ctx) {
 		if err != nil {
 			return err
 		}
