@@ -61,11 +61,11 @@ func (retireRunner) run() {}
 
 // start runs r on an idle goroutine of the pool, or a new one.
 func (p *threadPool) start(r threadRunner) {
-	if p.stopped {
-		go r.run()
-		return
-	}
 	if p.work == nil {
+		if p.stopped {
+			go r.run()
+			return
+		}
 		p.work = make(chan threadRunner)
 	}
 	n := p.busy.Add(1)
