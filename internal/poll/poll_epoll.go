@@ -181,7 +181,7 @@ func (p *epoll) dispatch(n int, h Handler) {
 			p.woken.Store(false)
 			continue
 		}
-		if !p.mustLook && len(p.levels) > 0 && (len(p.levels) > maxLevelScan || slices.Contains(p.levels, fd)) {
+		if !p.mustLook && (len(p.levels) > maxLevelScan || slices.Contains(p.levels, fd)) {
 			p.mustLook = true
 		}
 		var ready uint32
