@@ -69,8 +69,11 @@ type PoolStats struct {
 }
 
 // Event counts e: a PoolMonitor's Event function, which a monitor of the
-// user's own may call too.
+// user's own may call too. A nil event counts for nothing.
 func (p *PoolCounter) Event(e *event.PoolEvent) {
+	if e == nil {
+		return
+	}
 	switch e.Type {
 	case event.ConnectionCreated:
 		p.open.Add(1)

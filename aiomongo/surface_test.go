@@ -18,6 +18,7 @@ import (
 	"github.com/aio-go/aio/aiomongo"
 	"github.com/aio-go/aio/aiotest"
 	"go.mongodb.org/mongo-driver/v2/bson"
+	"go.mongodb.org/mongo-driver/v2/event"
 	"go.mongodb.org/mongo-driver/v2/mongo"
 	"go.mongodb.org/mongo-driver/v2/mongo/options"
 )
@@ -420,4 +421,19 @@ func TestDocsAsDriver(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// TestPoolCounterEvents: each pool event moves its figure, and a nil event
+// or one of another kind moves none.
+func TestPoolCounterEvents(t *testing.T) {
+	var p aiomongo.PoolCounter
+	for _, typ := range []string{event.ConnectionCreated, event.ConnectionCreated, event.ConnectionCheckOutStarted,
+		event.ConnectionCheckOutStarted, event.ConnectionCheckedOut, event.ConnectionCheckOutFailed,
+		event.ConnectionCheckedIn, event.ConnectionClosed, event.ConnectionReady} {
+		p.Event(&event.PoolEvent{Type: typ})
+	}
+	p.Event(nil)
+	if got, want := p.Stats(), (aiomongo.PoolStats{Open: 1, InUse: 0, Waiting: 0}); got != want {
+		t.Errorf("Stats = %+v, want %+v", got, want)
+	}
 }
