@@ -3,7 +3,6 @@ package aio
 import (
 	"context"
 	"errors"
-	"github.com/aio-go/aio/internal/goid"
 	"log/slog"
 	"math/rand/v2"
 	"runtime"
@@ -11,6 +10,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aio-go/aio/internal/edge"
+	"github.com/aio-go/aio/internal/goid"
 	"github.com/aio-go/aio/internal/poll"
 )
 
@@ -97,6 +98,7 @@ type Loop struct {
 	dispatched uint64     // readiness callbacks run, to tell whether a poll found I/O
 	closeHead  *closeHook // OnClose callbacks, in order
 	closeTail  *closeHook
+	passEnd    edge.PassEnder // aionet's gathered sends (edge.PassEnd)
 }
 
 // maxIdleWorkers bounds the pool of parked coroutines kept for reuse.
@@ -465,6 +467,9 @@ func (l *Loop) pass() time.Duration {
 			}
 		}
 	}
+	if l.passEnd != nil {
+		l.passEnd.PassEnd()
+	}
 	if sampled {
 		l.counters.pass.record(l.now() - began)
 	}
@@ -595,6 +600,9 @@ func (l *Loop) Close() error {
 	l.closeThreads()
 	l.closeSignals()
 	l.timers, l.ready = nil, ring{}
+	if l.passEnd != nil {
+		l.passEnd.PassEnd() // what the unwound tasks sent
+	}
 	l.runCloseHooks()
 	for n := range l.failures {
 		n.cleanup.Stop()

@@ -33,6 +33,9 @@ type fdTransport struct {
 	stopOnClose  func() bool
 	reader       BufferedProtocol // proto, or copier if proto is not a BufferedProtocol
 	copier       copier
+	batch        *sendBatch // the loop's gathered sends (sockets on Linux), or nil
+	qOff, qLen   int        // t's bytes in batch's arena
+	inflight     bool       // batch is sending t's bytes
 }
 
 // readBufs lends the read buffer: data is handed to DataReceived and must not
@@ -64,6 +67,9 @@ func newFDTransportOn(l *aio.Loop, fd int, p Protocol, kind fdKind, laddr, raddr
 	if t.reader == nil {
 		t.copier.Protocol = p
 		t.reader = &t.copier
+	}
+	if kind == socketFD {
+		t.batch = sendBatchOf(l)
 	}
 	if read {
 		if err := edge.AddReader(l, uintptr(fd), t.readReady); err != nil {
@@ -160,6 +166,9 @@ func (t *fdTransport) Write(data []byte) error {
 		return errWriteAfterEOF
 	case len(data) == 0:
 		return nil
+	case t.queue(data):
+		t.limits.check(t.proto, t.buffered())
+		return nil
 	}
 	if len(t.wbuf) == 0 {
 		n, err := t.write(data)
@@ -184,6 +193,12 @@ func (t *fdTransport) Write(data []byte) error {
 	t.limits.check(t.proto, len(t.wbuf))
 	return nil
 }
+
+// buffered is how many bytes wait to be sent.
+func (t *fdTransport) buffered() int { return len(t.wbuf) + t.qLen }
+
+// pending says that bytes wait to be sent, or are being sent.
+func (t *fdTransport) pending() bool { return len(t.wbuf) > 0 || t.qLen > 0 || t.inflight }
 
 func (t *fdTransport) writeReady() {
 	n, err := t.write(t.wbuf)
@@ -228,7 +243,7 @@ func (t *fdTransport) WriteEOF() error {
 		return ErrClosed
 	}
 	t.eofAsked = true
-	if len(t.wbuf) == 0 {
+	if !t.pending() {
 		t.flushed()
 	}
 	return nil
@@ -240,13 +255,22 @@ func (t *fdTransport) Close() error {
 	}
 	t.closing = true
 	t.loop.RemoveReader(uintptr(t.fd))
-	if len(t.wbuf) == 0 {
+	if !t.pending() {
 		t.closeNow(nil)
 	}
 	return nil
 }
 
-func (t *fdTransport) Abort() { t.closeNow(nil) }
+// Abort closes at once. Bytes gathered for the end of the pass go out first,
+// as far as the socket takes them, as they would have had the write been
+// made at once: a server answers 500 and aborts, and the answer must not be
+// lost for having waited for the pass's end.
+func (t *fdTransport) Abort() {
+	if t.qLen > 0 && !t.closed {
+		t.write(t.queued())
+	}
+	t.closeNow(nil)
+}
 
 // closeNow closes the socket and tells the protocol, on the loop's next pass.
 func (t *fdTransport) closeNow(err error) {
@@ -257,7 +281,7 @@ func (t *fdTransport) closeNow(err error) {
 	t.loop.RemoveReader(uintptr(t.fd))
 	t.loop.RemoveWriter(uintptr(t.fd))
 	unix.Close(t.fd)
-	t.wbuf = nil
+	t.wbuf, t.qLen = nil, 0
 	if t.stopOnClose != nil {
 		t.stopOnClose()
 	}
@@ -287,10 +311,10 @@ func (t *fdTransport) ResumeReading() {
 
 func (t *fdTransport) SetWriteBufferLimits(high, low int) {
 	t.limits.set(high, low)
-	t.limits.check(t.proto, len(t.wbuf))
+	t.limits.check(t.proto, t.buffered())
 }
 
-func (t *fdTransport) WriteBufferSize() int { return len(t.wbuf) }
+func (t *fdTransport) WriteBufferSize() int { return t.buffered() }
 func (t *fdTransport) IsClosing() bool      { return t.closing }
 func (t *fdTransport) LocalAddr() net.Addr  { return t.laddr }
 func (t *fdTransport) RemoteAddr() net.Addr { return t.raddr }

@@ -1,8 +1,9 @@
 // Package edge lets aionet's transports watch a descriptor edge-triggered on
 // an aio loop, without a method on aio.Loop that users of asyncio's
-// add_reader (level-triggered) would mistake for it, and mark the events its
-// tasks wait on as I/O for observers. It owns these function variables, set
-// by package aio when it is initialised, and nothing else.
+// add_reader (level-triggered) would mistake for it, mark the events its
+// tasks wait on as I/O for observers, and keep work for the end of a pass.
+// It owns these function variables, set by package aio when it is
+// initialised, and nothing else.
 package edge
 
 // AddReader watches fd for reading on loop (an *aio.Loop) as Loop.AddReader
@@ -15,3 +16,13 @@ var AddReader func(loop any, fd uintptr, fn func()) error
 // MarkIO marks ev (an *aio.Event) as the wait for a descriptor, so that
 // observers of the tasks waiting on it say they wait for I/O.
 var MarkIO func(ev any)
+
+// PassEnd returns the pass-end slot of loop (an *aio.Loop). A hook put there
+// runs at the end of every pass, after the pass's tasks and callbacks and
+// before the loop polls or sleeps, and once more when the loop closes, after
+// its tasks are unwound and before its OnClose callbacks: aionet's
+// transports keep there the sends they gather in a pass.
+var PassEnd func(loop any) *PassEnder
+
+// A PassEnder is work kept for the end of a loop's pass.
+type PassEnder interface{ PassEnd() }
