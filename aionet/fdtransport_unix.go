@@ -35,7 +35,6 @@ type fdTransport struct {
 	copier       copier
 	batch        *sendBatch // the loop's gathered sends (sockets on Linux), or nil
 	qOff, qLen   int        // t's bytes in batch's arena
-	inflight     bool       // batch is sending t's bytes
 }
 
 // readBufs lends the read buffer: data is handed to DataReceived and must not
@@ -197,8 +196,8 @@ func (t *fdTransport) Write(data []byte) error {
 // buffered is how many bytes wait to be sent.
 func (t *fdTransport) buffered() int { return len(t.wbuf) + t.qLen }
 
-// pending says that bytes wait to be sent, or are being sent.
-func (t *fdTransport) pending() bool { return len(t.wbuf) > 0 || t.qLen > 0 || t.inflight }
+// pending says that bytes wait to be sent.
+func (t *fdTransport) pending() bool { return t.buffered() > 0 }
 
 func (t *fdTransport) writeReady() {
 	n, err := t.write(t.wbuf)
