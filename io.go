@@ -14,7 +14,7 @@ func init() {
 		return l.(*Loop).watch(int(fd), fn, true, true)
 	}
 	edge.MarkIO = func(ev any) { ev.(*Event).io = true }
-	edge.PassEnd = func(l any) *edge.PassEnder { return &l.(*Loop).passEnd }
+	edge.Batch = func(l any) *edge.Batcher { return &l.(*Loop).batch }
 	taskctx.Current = func(l any) context.Context {
 		t := l.(*Loop).current
 		switch {

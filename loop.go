@@ -98,7 +98,7 @@ type Loop struct {
 	dispatched uint64     // readiness callbacks run, to tell whether a poll found I/O
 	closeHead  *closeHook // OnClose callbacks, in order
 	closeTail  *closeHook
-	passEnd    edge.PassEnder // aionet's gathered sends (edge.PassEnd)
+	batch      edge.Batcher // aionet's gathered reads and sends (edge.Batch)
 }
 
 // maxIdleWorkers bounds the pool of parked coroutines kept for reuse.
@@ -436,6 +436,9 @@ func (l *Loop) pass() time.Duration {
 			}
 		}
 	}
+	if l.batch != nil {
+		l.batch.PassStart() // wakes the tasks that wait for what it reads
+	}
 	if l.shuffle != nil && l.ready.size > 1 {
 		l.ready.shuffle(l.shuffle)
 	}
@@ -467,8 +470,8 @@ func (l *Loop) pass() time.Duration {
 			}
 		}
 	}
-	if l.passEnd != nil {
-		l.passEnd.PassEnd()
+	if l.batch != nil {
+		l.batch.PassEnd()
 	}
 	if sampled {
 		l.counters.pass.record(l.now() - began)
@@ -600,8 +603,8 @@ func (l *Loop) Close() error {
 	l.closeThreads()
 	l.closeSignals()
 	l.timers, l.ready = nil, ring{}
-	if l.passEnd != nil {
-		l.passEnd.PassEnd() // what the unwound tasks sent
+	if l.batch != nil {
+		l.batch.PassEnd() // what the unwound tasks sent
 	}
 	l.runCloseHooks()
 	for n := range l.failures {

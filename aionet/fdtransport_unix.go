@@ -33,8 +33,11 @@ type fdTransport struct {
 	stopOnClose  func() bool
 	reader       BufferedProtocol // proto, or copier if proto is not a BufferedProtocol
 	copier       copier
-	batch        *sendBatch // the loop's gathered sends (sockets on Linux), or nil
-	qOff, qLen   int        // t's bytes in batch's arena
+	batch        *ioBatch // the loop's batch of reads and sends (sockets on Linux), or nil
+	qOff, qLen   int      // t's bytes in batch's arena
+	readQueued   bool     // in batch's reads
+	readOn       bool     // and read on to a short read's end
+	onReadable   func()   // readReady, or readLater with a batch
 }
 
 // readBufs lends the read buffer: data is handed to DataReceived and must not
@@ -67,11 +70,14 @@ func newFDTransportOn(l *aio.Loop, fd int, p Protocol, kind fdKind, laddr, raddr
 		t.copier.Protocol = p
 		t.reader = &t.copier
 	}
+	t.onReadable = t.readReady
 	if kind == socketFD {
-		t.batch = sendBatchOf(l)
+		if t.batch = batchOf(l); t.batch != nil {
+			t.onReadable = t.readLater
+		}
 	}
 	if read {
-		if err := edge.AddReader(l, uintptr(fd), t.readReady); err != nil {
+		if err := edge.AddReader(l, uintptr(fd), t.onReadable); err != nil {
 			unix.Close(fd)
 			return nil, err
 		}
@@ -145,16 +151,21 @@ func (t *fdTransport) readInto(p BufferedProtocol) {
 		case err != nil:
 			t.closeNow(t.opError("read", err))
 			return
-		default: // EOF
-			t.eofRead = true
-			t.loop.RemoveReader(uintptr(t.fd))
-			if !t.proto.EOFReceived() {
-				t.Close()
-			}
+		default:
+			t.readEOF()
 			return
 		}
 	}
 	t.loop.CallSoon(t.readReady) // more may be waiting, and no new edge will say so
+}
+
+// readEOF tells the protocol that the peer ended its stream.
+func (t *fdTransport) readEOF() {
+	t.eofRead = true
+	t.loop.RemoveReader(uintptr(t.fd))
+	if !t.proto.EOFReceived() {
+		t.Close()
+	}
 }
 
 func (t *fdTransport) Write(data []byte) error {
@@ -303,7 +314,7 @@ func (t *fdTransport) ResumeReading() {
 	if t.readPaused && !t.closing {
 		t.readPaused = false
 		if !t.eofRead {
-			edge.AddReader(t.loop, uintptr(t.fd), t.readReady)
+			edge.AddReader(t.loop, uintptr(t.fd), t.onReadable)
 		}
 	}
 }

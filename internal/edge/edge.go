@@ -1,7 +1,7 @@
 // Package edge lets aionet's transports watch a descriptor edge-triggered on
 // an aio loop, without a method on aio.Loop that users of asyncio's
 // add_reader (level-triggered) would mistake for it, mark the events its
-// tasks wait on as I/O for observers, and keep work for the end of a pass.
+// tasks wait on as I/O for observers, and keep work for a pass's ends.
 // It owns these function variables, set by package aio when it is
 // initialised, and nothing else.
 package edge
@@ -17,12 +17,17 @@ var AddReader func(loop any, fd uintptr, fn func()) error
 // observers of the tasks waiting on it say they wait for I/O.
 var MarkIO func(ev any)
 
-// PassEnd returns the pass-end slot of loop (an *aio.Loop). A hook put there
-// runs at the end of every pass, after the pass's tasks and callbacks and
-// before the loop polls or sleeps, and once more when the loop closes, after
-// its tasks are unwound and before its OnClose callbacks: aionet's
-// transports keep there the sends they gather in a pass.
-var PassEnd func(loop any) *PassEnder
+// Batch returns the batch slot of loop (an *aio.Loop). A Batch put there
+// runs its PassStart at the start of every pass, before the pass's tasks
+// and callbacks run, and its PassEnd at the end of every pass, after them
+// and before the loop polls or sleeps, and once more when the loop closes,
+// after its tasks are unwound and before its OnClose callbacks: aionet's
+// transports make there, in one system call each, the reads that the last
+// poll found ready and the sends that the pass made.
+var Batch func(loop any) *Batcher
 
-// A PassEnder is work kept for the end of a loop's pass.
-type PassEnder interface{ PassEnd() }
+// A Batcher is work kept for the start and the end of a loop's pass.
+type Batcher interface {
+	PassStart()
+	PassEnd()
+}

@@ -1,6 +1,6 @@
 // Package uring is a minimal io_uring for the loop's transports: one ring
 // per loop, used from the loop's goroutine only, to hand the kernel a pass's
-// worth of sends in one system call instead of one call each. It owns the
+// worth of reads or sends in one system call instead of one call each. It owns the
 // ring's memory and the system calls that drive it, and nothing else: it
 // knows no transports, no loop and no buffers but the ones it is given.
 package uring
@@ -18,6 +18,7 @@ import (
 // The kernel's structures and constants (include/uapi/linux/io_uring.h).
 const (
 	opSend = 26 // IORING_OP_SEND
+	opRecv = 27 // IORING_OP_RECV
 
 	setupClamp          = 1 << 4 // IORING_SETUP_CLAMP
 	setupSubmitAll      = 1 << 7 // IORING_SETUP_SUBMIT_ALL
@@ -135,6 +136,9 @@ func New(entries uint32) (*Ring, error) {
 	return r, nil
 }
 
+// Pending says how many submissions are prepared and not yet entered.
+func (r *Ring) Pending() int { return int(r.pending) }
+
 // Space says how many more submissions fit before Enter.
 func (r *Ring) Space() int { return int(r.entries - r.pending) }
 
@@ -142,10 +146,16 @@ func (r *Ring) Space() int { return int(r.entries - r.pending) }
 // socket answers EAGAIN rather than a wait in the kernel) and MSG_NOSIGNAL;
 // tag comes back with its completion. p must stay as it is until then. The
 // caller checks Space first.
-func (r *Ring) Send(fd int, p []byte, tag uint64) {
+func (r *Ring) Send(fd int, p []byte, tag uint64) { r.prep(opSend, fd, p, tag) }
+
+// Recv prepares a recv(2) into p from the socket fd, with MSG_DONTWAIT (an
+// empty socket answers EAGAIN). p is the kernel's until its completion.
+func (r *Ring) Recv(fd int, p []byte, tag uint64) { r.prep(opRecv, fd, p, tag) }
+
+func (r *Ring) prep(op uint8, fd int, p []byte, tag uint64) {
 	idx := r.tail & r.sqMask
 	s := (*sqe)(unsafe.Add(r.sqes, uintptr(idx)*sqeSize))
-	*s = sqe{opcode: opSend, fd: int32(fd), len: uint32(len(p)), opFlags: msgDontwaitNosignal, userData: tag}
+	*s = sqe{opcode: op, fd: int32(fd), len: uint32(len(p)), opFlags: msgDontwaitNosignal, userData: tag}
 	if len(p) > 0 {
 		s.addr = uint64(uintptr(unsafe.Pointer(&p[0])))
 	}
@@ -155,7 +165,7 @@ func (r *Ring) Send(fd int, p []byte, tag uint64) {
 }
 
 // Enter hands the prepared submissions to the kernel and waits until as
-// many completions are ready (sends with MSG_DONTWAIT complete in the call),
+// many completions are ready (MSG_DONTWAIT's operations complete in the call),
 // then calls done for each completion with its tag and result (a byte count,
 // or a negated errno). The buffers given to Send are the kernel's until done
 // has seen their tags.
