@@ -470,13 +470,13 @@ func (l *Loop) pass() time.Duration {
 			}
 		}
 	}
-	if l.batch != nil {
-		l.batch.PassEnd()
-	}
 	if sampled {
 		l.counters.pass.record(l.now() - began)
 	}
 	if l.stopping || l.until != nil && l.until.state != futPending {
+		if l.batch != nil {
+			l.batch.PassEnd()
+		}
 		return poll.Stop
 	}
 	// A busy loop never parks: to the Go scheduler it is one goroutine that
@@ -495,7 +495,16 @@ func (l *Loop) pass() time.Duration {
 		l.drainPending()
 	}
 	if l.ready.size > 0 {
-		return l.noWait() // serve I/O even when tasks are always ready
+		// Serve I/O even when tasks are always ready. The next pass
+		// follows the poll at once: the batch's sends wait for its start.
+		return l.noWait()
+	}
+	if l.batch != nil {
+		// Before the loop looks for I/O, waits, or moves a virtual clock.
+		l.batch.PassEnd()
+		if l.ready.size > 0 {
+			return l.noWait()
+		}
 	}
 	return l.wait()
 }

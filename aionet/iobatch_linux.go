@@ -34,8 +34,7 @@ type ioBatch struct {
 	arena  []byte         // the bytes gathered in this pass
 	queue  []*fdTransport // transports with bytes in arena, in order
 	spare  []*fdTransport // the queue being sent
-	segs   [][]byte       // each transport's bytes in the chunk being sent or read
-	res    []int32        // and what came of them
+	ops    []op           // the reads and sends being made
 	reads  []*fdTransport // transports found readable
 	rspare []*fdTransport
 	record func(tag uint64, res int32)
@@ -72,7 +71,7 @@ func batchOf(l *aio.Loop) *ioBatch {
 	}
 	b := &ioBatch{ring: r}
 	b.enter = r.Enter
-	b.record = func(tag uint64, res int32) { b.res[tag] = res }
+	b.record = func(tag uint64, res int32) { b.ops[tag].res = res }
 	*slot = b
 	l.OnClose(func() {
 		if b.ring != nil {
@@ -105,46 +104,11 @@ func (t *fdTransport) readLater() {
 	t.readReady()
 }
 
-// PassStart reads what the last poll found readable.
-func (b *ioBatch) PassStart() {
-	for len(b.reads) > 0 { // a read that fails the ring is read again here
-		rs := b.reads
-		b.reads, b.rspare = b.rspare[:0], rs
-		for len(rs) > 0 {
-			chunk := rs
-			if b.ring != nil {
-				chunk = rs[:min(len(rs), b.ring.Space())]
-			}
-			b.segs, b.res = b.segs[:0], b.res[:0]
-			for i, t := range chunk {
-				t.readQueued = false
-				switch {
-				case t.closed || t.readPaused || t.eofRead:
-					b.segs, b.res = append(b.segs, nil), append(b.res, skipped)
-				case b.ring == nil:
-					b.segs, b.res = append(b.segs, nil), append(b.res, notRead)
-				default:
-					buf := t.reader.GetBuffer()
-					b.segs, b.res = append(b.segs, buf), append(b.res, notRead)
-					b.ring.Recv(t.fd, buf, uint64(i))
-				}
-			}
-			b.submit(&b.recvs)
-			for i, t := range chunk {
-				t.readDone(b.segs[i], b.res[i])
-			}
-			rs = rs[len(chunk):]
-		}
-		clear(b.rspare)
-	}
-}
-
 // readDone takes the result of t's read into buf.
 func (t *fdTransport) readDone(buf []byte, res int32) {
 	on := t.readOn
 	t.readOn = false
 	switch {
-	case res == skipped:
 	case res == notRead: // the ring failed
 		t.readReady()
 	case res > 0:
@@ -198,29 +162,69 @@ func (t *fdTransport) queue(data []byte) bool {
 // queued returns t's bytes waiting for the end of the pass.
 func (t *fdTransport) queued() []byte { return t.batch.arena[t.qOff : t.qOff+t.qLen] }
 
-// PassEnd sends what the pass gathered. A protocol told of a send may write
-// again: that goes out in the same call.
-func (b *ioBatch) PassEnd() {
-	for len(b.queue) > 0 {
-		q := b.queue
+// PassStart makes the reads the last poll found and the sends the last pass
+// kept, in one call.
+func (b *ioBatch) PassStart() { b.flush() }
+
+// PassEnd makes the sends of a pass after which the loop may wait. (After
+// a pass that leaves tasks ready, the next pass's start sends them with its
+// reads.)
+func (b *ioBatch) PassEnd() { b.flush() }
+
+// An op is a read or send of the batch.
+type op struct {
+	t    *fdTransport
+	buf  []byte // what is sent, or read into
+	res  int32  // a byte count, a negated errno, or refused or notRead if not made
+	read bool
+}
+
+// notRead is a read's result when the ring failed before it: the transport
+// reads directly.
+const notRead = math.MinInt32
+
+// flush makes the gathered sends and reads. A protocol told of a send or a
+// read may write again, or read directly: that goes out in the same call to
+// flush.
+func (b *ioBatch) flush() {
+	for len(b.queue) > 0 || len(b.reads) > 0 {
+		q, rs := b.queue, b.reads
 		b.queue, b.spare = b.spare[:0], q
-		for len(q) > 0 {
-			chunk := q
-			if b.ring != nil {
-				chunk = q[:min(len(q), b.ring.Space())]
+		b.reads, b.rspare = b.rspare[:0], rs
+		b.ops = b.ops[:0]
+		for _, t := range q {
+			if t.qLen > 0 { // zero: closed since it gathered
+				b.ops = append(b.ops, op{t: t, buf: t.queued(), res: -int32(syscall.EAGAIN)})
+				t.qLen = 0
 			}
-			b.send(chunk)
-			// Every transport's state first says what was sent, before any
-			// protocol code runs (and writes) in what follows.
-			for i, t := range chunk {
-				t.settle(b.segs[i], b.res[i])
-			}
-			for i, t := range chunk {
-				t.afterSend(b.res[i])
-			}
-			q = q[len(chunk):]
 		}
+		for _, t := range rs {
+			t.readQueued = false
+			if !t.closed && !t.readPaused && !t.eofRead {
+				b.ops = append(b.ops, op{t: t, buf: t.reader.GetBuffer(), res: notRead, read: true})
+			}
+		}
+		b.submit()
+		// Every transport's state first says what was sent, before any
+		// protocol code runs (and writes) in what follows.
+		for i := range b.ops {
+			if o := &b.ops[i]; !o.read {
+				o.t.settle(o.buf, o.res)
+			}
+		}
+		for i := range b.ops {
+			if o := &b.ops[i]; !o.read {
+				o.t.afterSend(o.res)
+			}
+		}
+		for i := range b.ops {
+			if o := &b.ops[i]; o.read {
+				o.t.readDone(o.buf, o.res)
+			}
+		}
+		clear(b.ops)
 		clear(b.spare)
+		clear(b.rspare)
 	}
 	if cap(b.arena) > 1<<20 {
 		b.arena = nil // a burst's arena goes back
@@ -228,45 +232,35 @@ func (b *ioBatch) PassEnd() {
 	b.arena = b.arena[:0]
 }
 
-// Results of operations not made.
-const (
-	skipped = math.MinInt32     // the transport closed (or paused reading) since it asked
-	notRead = math.MinInt32 + 1 // the ring failed: read directly
-)
-
-// send sends the chunk's gathered bytes, and leaves in b.res each one's
-// result: a byte count, a negated errno, or skipped.
-func (b *ioBatch) send(chunk []*fdTransport) {
-	b.segs, b.res = b.segs[:0], b.res[:0]
-	for i, t := range chunk {
-		b.segs = append(b.segs, t.queued())
-		if t.qLen == 0 {
-			b.res = append(b.res, skipped)
-			continue
+// submit hands the ring the ops, as many calls as the ring's size takes, and
+// records their results in them. If the ring fails (it does not, short of a
+// kernel's refusal), the ops it did not report on keep the result set
+// before: a send counts as refused by a full socket (it waits for the socket
+// to be writable, as a direct write's rest does), a read is made directly;
+// and the loop's transports read and write at once from then on.
+func (b *ioBatch) submit() {
+	for i := 0; i < len(b.ops) && b.ring != nil; {
+		sends, reads := false, false
+		for ; i < len(b.ops) && b.ring.Space() > 0; i++ {
+			o := &b.ops[i]
+			if o.read {
+				b.ring.Recv(o.t.fd, o.buf, uint64(i))
+				reads = true
+			} else {
+				b.ring.Send(o.t.fd, o.buf, uint64(i))
+				sends = true
+			}
 		}
-		t.qLen = 0
-		b.res = append(b.res, -int32(syscall.EAGAIN))
-		if b.ring != nil {
-			b.ring.Send(t.fd, b.segs[i], uint64(i))
+		if sends {
+			b.sends++
 		}
-	}
-	b.submit(&b.sends)
-}
-
-// submit hands the ring what was prepared. If the ring fails (it does not,
-// short of a kernel's refusal), the operations it did not report on keep
-// the result set before (a send counts as refused by a full socket: it
-// waits for the socket to be writable, as a direct write's rest does; a
-// read as skipped: it is made directly), and the loop's transports read and
-// write at once from then on.
-func (b *ioBatch) submit(calls *int) {
-	if b.ring == nil || b.ring.Pending() == 0 {
-		return
-	}
-	*calls++
-	if err := b.enter(b.record); err != nil {
-		b.ring.Close()
-		b.ring = nil
+		if reads {
+			b.recvs++
+		}
+		if err := b.enter(b.record); err != nil {
+			b.ring.Close()
+			b.ring = nil
+		}
 	}
 }
 
@@ -274,7 +268,7 @@ func (b *ioBatch) submit(calls *int) {
 // when it is writable. It runs no protocol code: nothing else is written to
 // t between its send and this.
 func (t *fdTransport) settle(seg []byte, res int32) {
-	if res == skipped || t.closed || res < 0 && !retryable(syscall.Errno(-res)) {
+	if t.closed || res < 0 && !retryable(syscall.Errno(-res)) {
 		return
 	}
 	if rest := seg[max(res, 0):]; len(rest) > 0 {
@@ -290,7 +284,7 @@ func (t *fdTransport) settle(seg []byte, res int32) {
 // its buffer shrank, end the stream if it asked to and all is sent.
 func (t *fdTransport) afterSend(res int32) {
 	switch {
-	case res == skipped || t.closed:
+	case t.closed:
 	case res < 0 && !retryable(syscall.Errno(-res)):
 		t.closeNow(t.opError("write", syscall.Errno(-res)))
 	default:

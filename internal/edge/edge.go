@@ -17,13 +17,15 @@ var AddReader func(loop any, fd uintptr, fn func()) error
 // observers of the tasks waiting on it say they wait for I/O.
 var MarkIO func(ev any)
 
-// Batch returns the batch slot of loop (an *aio.Loop). A Batch put there
+// Batch returns the batch slot of loop (an *aio.Loop). A Batcher put there
 // runs its PassStart at the start of every pass, before the pass's tasks
-// and callbacks run, and its PassEnd at the end of every pass, after them
-// and before the loop polls or sleeps, and once more when the loop closes,
-// after its tasks are unwound and before its OnClose callbacks: aionet's
-// transports make there, in one system call each, the reads that the last
-// poll found ready and the sends that the pass made.
+// and callbacks run, and its PassEnd before the loop looks for I/O to wait
+// for it, sleeps, moves a virtual clock or stops, and once more when the
+// loop closes, after its tasks are unwound and before its OnClose
+// callbacks. A pass after which tasks are ready is followed at once by a
+// poll that does not wait and the next pass's start, without PassEnd.
+// aionet's transports make there the reads that the last poll found ready
+// and the sends of the pass before, in one system call.
 var Batch func(loop any) *Batcher
 
 // A Batcher is work kept for the start and the end of a loop's pass.
