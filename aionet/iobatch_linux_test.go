@@ -156,6 +156,19 @@ func pattern(from, n int) []byte {
 // before the FIN.
 func TestSendBatchKeepsOrder(t *testing.T) {
 	runBoth(t, func(t *testing.T, ctx context.Context) error {
+		// The socket refuses a send made with another transport's (in the
+		// ring), then one made alone (a plain system call).
+		for _, alone := range []bool{false, true} {
+			if err := keepsOrder(t, ctx, alone); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func keepsOrder(t *testing.T, ctx context.Context, alone bool) error {
+	{
 		cs, peers, done, err := pairs(ctx, 2)
 		if err != nil {
 			return err
@@ -181,6 +194,13 @@ func TestSendBatchKeepsOrder(t *testing.T) {
 			write(1)
 			aio.Yield(ctx)
 		}
+		for tr.buffered() > 0 { // the moved bytes go out
+			aio.Yield(ctx)
+		}
+		if alone { // the peer's reads would share c's calls
+			p.t.PauseReading()
+			defer p.t.ResumeReading()
+		}
 		// Gathered writes of 15 KB a pass, the peer not reading, until
 		// the socket takes one in part: the rest waits in the transport.
 		for len(tr.wbuf) == 0 {
@@ -188,6 +208,10 @@ func TestSendBatchKeepsOrder(t *testing.T) {
 				return errors.New("the socket took 100 MB and never refused a send")
 			}
 			write(15)
+			if !alone {
+				cs[1].Write([]byte("x"))
+				xs++
+			}
 			aio.Yield(ctx)
 		}
 		// More behind it.
@@ -206,6 +230,7 @@ func TestSendBatchKeepsOrder(t *testing.T) {
 			write(1)
 		}
 		c.Close()
+		p.t.ResumeReading()
 		got, err := readAll(ctx, p)
 		if err != nil {
 			return err
@@ -218,7 +243,7 @@ func TestSendBatchKeepsOrder(t *testing.T) {
 			t.Errorf("the other connection read %q…, %v", x[:min(len(x), 10)], err)
 		}
 		return nil
-	})
+	}
 }
 
 // Bytes written in the pass that asks for WriteEOF, Close or Abort go out

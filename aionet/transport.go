@@ -6,7 +6,12 @@
 // by hand (asyncio's loop.sock_* operations). A connection waits on the
 // loop's poller (epoll, kqueue), not on a goroutine of its own; on systems
 // without a poller aio knows, connections fall back to goroutines that hand
-// data to the loop.
+// data to the loop. On Linux, the reads of the sockets a poll found readable
+// and the small writes of a pass go to the kernel in one io_uring call per
+// pass rather than a system call each (where io_uring is refused, the
+// transports read and write at once): a Write returns before its bytes reach
+// the socket, as asyncio's transport.write does, and its failure closes the
+// connection with the error.
 //
 // Everything here belongs to the loop it was made on: call it from that
 // loop's tasks and callbacks. Every descriptor is closed when its owner is
