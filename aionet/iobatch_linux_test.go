@@ -82,6 +82,18 @@ func needRing(t *testing.T) {
 	r.Close()
 }
 
+// runBothPairs is runBoth with n connected pairs.
+func runBothPairs(t *testing.T, n int, main func(t *testing.T, ctx context.Context, cs, peers []*Stream) error) {
+	runBoth(t, func(t *testing.T, ctx context.Context) error {
+		cs, peers, done, err := pairs(ctx, n)
+		if err != nil {
+			return err
+		}
+		defer done()
+		return main(t, ctx, cs, peers)
+	})
+}
+
 // runLoop runs main on a loop of its own; a lost byte fails it in 20 s
 // rather than hang the test.
 func runLoop(t *testing.T, main func(ctx context.Context) error) {
@@ -249,12 +261,7 @@ func keepsOrder(t *testing.T, ctx context.Context, alone bool) error {
 // Bytes written in the pass that asks for WriteEOF, Close or Abort go out
 // before the end of the stream.
 func TestSendBatchThenEnd(t *testing.T) {
-	runBoth(t, func(t *testing.T, ctx context.Context) error {
-		cs, peers, done, err := pairs(ctx, 3)
-		if err != nil {
-			return err
-		}
-		defer done()
+	runBothPairs(t, 3, func(t *testing.T, ctx context.Context, cs, peers []*Stream) error {
 		for i, end := range []func(tr *fdTransport){
 			func(tr *fdTransport) { tr.WriteEOF() },
 			func(tr *fdTransport) { tr.Close() },
@@ -280,12 +287,7 @@ func TestSendBatchThenEnd(t *testing.T) {
 // A send the peer refuses (it reset the connection) closes the transport with
 // the error, as a direct write's failure does.
 func TestSendBatchErrorCloses(t *testing.T) {
-	runBoth(t, func(t *testing.T, ctx context.Context) error {
-		cs, peers, done, err := pairs(ctx, 1)
-		if err != nil {
-			return err
-		}
-		defer done()
+	runBothPairs(t, 1, func(t *testing.T, ctx context.Context, cs, peers []*Stream) error {
 		p := peers[0].t.(*fdTransport)
 		unix.SetsockoptLinger(p.fd, unix.SOL_SOCKET, unix.SO_LINGER, &unix.Linger{Onoff: 1, Linger: 0})
 		p.Abort() // an RST
@@ -297,7 +299,7 @@ func TestSendBatchErrorCloses(t *testing.T) {
 			aio.Yield(ctx)
 		}
 		aio.Yield(ctx) // the stream hears of the loss
-		_, err = c.Write([]byte("more"))
+		_, err := c.Write([]byte("more"))
 		if !errors.Is(err, unix.ECONNRESET) && !errors.Is(err, unix.EPIPE) {
 			t.Errorf("write after the reset = %v; want ECONNRESET or EPIPE", err)
 		}
