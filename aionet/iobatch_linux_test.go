@@ -73,13 +73,26 @@ func runBoth(t *testing.T, main func(t *testing.T, ctx context.Context) error) {
 	}
 }
 
-// needRing skips a test where the kernel has no io_uring for us.
-func needRing(t *testing.T) {
+// runRing runs main with n connected pairs on a loop with a batch, and
+// skips the test where the kernel has no io_uring for us.
+func runRing(t *testing.T, n int, main func(ctx context.Context, cs, peers []*Stream, b *ioBatch) error) {
 	r, err := uring.New(8)
 	if err != nil {
 		t.Skip(err)
 	}
 	r.Close()
+	runLoop(t, func(ctx context.Context) error {
+		cs, peers, done, err := pairs(ctx, n)
+		if err != nil {
+			return err
+		}
+		defer done()
+		b := cs[0].t.(*fdTransport).batch
+		if b == nil {
+			return errors.New("a loop with io_uring made no batch")
+		}
+		return main(ctx, cs, peers, b)
+	})
 }
 
 // runBothPairs is runBoth with n connected pairs.
@@ -109,17 +122,7 @@ func runLoop(t *testing.T, main func(ctx context.Context) error) {
 // The writes a pass makes to many connections go out in one system call,
 // each to its own peer, and the reads the peers make in one.
 func TestSendBatchOneCall(t *testing.T) {
-	needRing(t)
-	runLoop(t, func(ctx context.Context) error {
-		cs, peers, done, err := pairs(ctx, 8)
-		if err != nil {
-			return err
-		}
-		defer done()
-		b := cs[0].t.(*fdTransport).batch
-		if b == nil {
-			return errors.New("a loop with io_uring made no batch")
-		}
+	runRing(t, 8, func(ctx context.Context, cs, peers []*Stream, b *ioBatch) error {
 		calls, reads := b.sends, b.recvs
 		for i, c := range cs {
 			fmt.Fprintf(c, "to %d;", i)
@@ -310,17 +313,7 @@ func TestSendBatchErrorCloses(t *testing.T) {
 // If the ring fails, what it did not send goes out when the sockets are
 // writable, and the loop's transports write at once from then on.
 func TestSendBatchRingFailure(t *testing.T) {
-	needRing(t)
-	runLoop(t, func(ctx context.Context) error {
-		cs, peers, done, err := pairs(ctx, 4)
-		if err != nil {
-			return err
-		}
-		defer done()
-		b := cs[0].t.(*fdTransport).batch
-		if b == nil {
-			return errors.New("a loop with io_uring made no batch")
-		}
+	runRing(t, 4, func(ctx context.Context, cs, peers []*Stream, b *ioBatch) error {
 		b.enter = func(func(uint64, int32)) error { return unix.EBADF }
 		for i, c := range cs {
 			fmt.Fprintf(c, "first %d;", i)
