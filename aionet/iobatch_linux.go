@@ -10,14 +10,14 @@ import (
 	"github.com/aio-go/aio/internal/uring"
 )
 
-// ioBatch makes the reads and sends of a loop's socket transports in one
-// system call (io_uring) per pass each, instead of one recvfrom or sendto
-// per transport. On a server with many connections that is one call for the
-// requests a poll found and one for the answers of a pass, instead of one
-// per request and one per answer: a system call costs a microsecond or more
-// on the virtual machines servers run on (1.1 µs for getppid on the machine
-// of docs/performance.md), a tenth of what a keep-alive HTTP request costs
-// the server in all.
+// ioBatch makes the reads and sends of a loop's socket transports through
+// io_uring, one system call for a pass's worth, instead of one recvfrom or
+// sendto per transport. On a server with many connections that is one call
+// for the requests a poll found and the answers of the pass before, instead
+// of one per request and one per answer: a system call costs a microsecond
+// or more on the virtual machines servers run on (1.1 µs for getppid on the
+// machine of docs/performance.md), a tenth of what a keep-alive HTTP request
+// costs the server in all.
 //
 // Reads: a socket the poller finds readable is read at the start of the
 // next pass (it starts right after the poll), into the protocol's buffer, so
@@ -26,9 +26,10 @@ import (
 //
 // Sends: small writes are copied into the batch's arena (the caller's
 // buffer is free when Write returns, as before, and an idle connection holds
-// no buffer) and sent at the pass's end. Both carry MSG_DONTWAIT: a send the
-// socket cannot take whole leaves the rest in the transport's own buffer,
-// which goes out when the socket is writable, as a direct write's rest does.
+// no buffer) and sent with the next pass's reads, or at the pass's end when
+// the loop is about to wait. Both carry MSG_DONTWAIT: a send the socket
+// cannot take whole leaves the rest in the transport's own buffer, which
+// goes out when the socket is writable, as a direct write's rest does.
 type ioBatch struct {
 	ring   *uring.Ring
 	arena  []byte         // the bytes gathered in this pass
@@ -175,7 +176,7 @@ func (b *ioBatch) PassEnd() { b.flush() }
 type op struct {
 	t    *fdTransport
 	buf  []byte // what is sent, or read into
-	res  int32  // a byte count, a negated errno, or refused or notRead if not made
+	res  int32  // a byte count or a negated errno; until made, EAGAIN (sends) or notRead
 	read bool
 }
 
@@ -200,7 +201,9 @@ func (b *ioBatch) flush() {
 		}
 		for _, t := range rs {
 			t.readQueued = false
-			if !t.closed && !t.readPaused && !t.eofRead {
+			if t.closed || t.readPaused || t.eofRead {
+				t.readOn = false // ResumeReading looks afresh
+			} else {
 				b.ops = append(b.ops, op{t: t, buf: t.reader.GetBuffer(), res: notRead, read: true})
 			}
 		}
