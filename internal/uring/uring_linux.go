@@ -7,6 +7,7 @@ package uring
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"sync/atomic"
 	"syscall"
@@ -133,7 +134,44 @@ func New(entries uint32) (*Ring, error) {
 	r.cqMask = *(*uint32)(unsafe.Add(base, p.cqOff.ringMask))
 	r.cqes = unsafe.Add(base, p.cqOff.cqes)
 	r.tail = *r.sqTail
+	if err := r.probe(); err != nil {
+		r.Close()
+		return nil, err
+	}
 	return r, nil
+}
+
+// probe checks what the batch relies on: RECV and SEND exist (5.6), and
+// MSG_DONTWAIT makes them answer in the call, an empty socket's read with
+// EAGAIN, rather than wait in the kernel (where a kernel does not, Enter
+// would block the loop until the socket became readable). It submits
+// without waiting and finds both answers already there, or gives up.
+func (r *Ring) probe() error {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return errors.Join(ErrUnavailable, err)
+	}
+	defer unix.Close(fds[0])
+	defer unix.Close(fds[1])
+	var in, out [1]byte
+	r.Recv(fds[0], in[:], 0)
+	r.Send(fds[1], out[:], 1)
+	atomic.StoreUint32(r.sqTail, r.tail)
+	r.pending = 0
+	if _, _, e := syscall.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), 2, 0, 0, 0, 0); e != 0 {
+		return errors.Join(ErrUnavailable, os.NewSyscallError("io_uring_enter", e))
+	}
+	got := map[uint64]int32{}
+	head := *r.cqHead
+	for tail := atomic.LoadUint32(r.cqTail); head != tail; head++ {
+		c := (*cqe)(unsafe.Add(r.cqes, uintptr(head&r.cqMask)*cqeSize))
+		got[c.userData] = c.res
+	}
+	atomic.StoreUint32(r.cqHead, head)
+	if recv, ok := got[0]; !ok || recv != -int32(unix.EAGAIN) || got[1] != 1 || len(got) != 2 {
+		return fmt.Errorf("%w: a MSG_DONTWAIT recv and send came back as %v (want EAGAIN and 1 at once)", ErrUnavailable, got)
+	}
+	return nil
 }
 
 // Pending says how many submissions are prepared and not yet entered.
