@@ -68,6 +68,8 @@
 //     gives a new connection 5 seconds to send its request).
 //   - A request with an empty Host header is refused (400), as a missing one
 //     is; net/http accepts an empty Host.
+//   - A request with Transfer-Encoding given twice is refused with 400
+//     (net/http: 501).
 //   - MaxBodyBytes bounds every request body, a limit net/http leaves to
 //     http.MaxBytesReader in handlers.
 //   - Serve returns nil once the server is shut down or closed (net/http's

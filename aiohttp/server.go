@@ -73,6 +73,10 @@ type Server struct {
 	ShutdownTimeout time.Duration
 	// DisableKeepAlives closes each connection after one response.
 	DisableKeepAlives bool
+	// DisableGeneralOptionsHandler, if true, passes "OPTIONS *" requests
+	// to Handler; otherwise the server answers them itself with 200 and an
+	// empty body, as net/http's does.
+	DisableGeneralOptionsHandler bool
 
 	mu       sync.Mutex
 	servings map[*serving]struct{}

@@ -248,7 +248,17 @@ func TestMatchesNetHTTP(t *testing.T) {
 		{"unread body kept", "POST /ignorebody HTTP/1.1\r\n" + h + "Content-Length: 3\r\n\r\nabcGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
 		{"unknown expectation", "POST /echo HTTP/1.1\r\n" + h + "Expect: telepathy\r\nContent-Length: 3\r\n\r\nabc", 1},
 		{"post then CRLF", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 1\r\n\r\nx\r\nGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
+		{"OPTIONS *", "OPTIONS * HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"OPTIONS * with a body", "OPTIONS * HTTP/1.1\r\n" + h + "Content-Length: 3\r\n\r\nabcGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
+		{"absolute URI", "GET http://example.com/echo?q=1 HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"chunk extension", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n3;x=1\r\nabc\r\n0\r\n\r\n", 1},
+		{"bare LF", "GET /hello HTTP/1.1\nHost: example.com\n\n", 1},
+		{"length and chunked both: chunked wins", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 1},
+		{"chunk size overflows", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 1},
+		{"folded header", "GET /hello HTTP/1.1\r\n" + h + "X: a\r\n b\r\n\r\n", 1},
 		// Bad input: an answer, then the connection closes.
+		{"chunked not last", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 1},
+		{"signed content length", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: +3\r\n\r\nabc", 1},
 		{"malformed request line", "GARBAGE\r\n\r\n", 1},
 		{"bad header", "GET / HTTP/1.1\r\n" + h + "Bad Header: x\r\n\r\n", 1},
 		{"header without colon", "GET / HTTP/1.1\r\n" + h + "NoColon\r\n\r\n", 1},
@@ -278,5 +288,22 @@ func TestMatchesNetHTTP(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// With DisableGeneralOptionsHandler, "OPTIONS *" goes to the handler.
+func TestOptionsStarToHandler(t *testing.T) {
+	addr := startServer(t, &aiohttp.Server{
+		DisableGeneralOptionsHandler: true,
+		Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			io.WriteString(w, r.Method+" "+r.RequestURI)
+		}),
+	})
+	resps := exchange(t, addr, "OPTIONS * HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n", 1)
+	if len(resps) != 1 {
+		t.Fatalf("%d responses", len(resps))
+	}
+	if b, _ := io.ReadAll(resps[0].Body); string(b) != "OPTIONS *" {
+		t.Errorf("handler answered %q; want it to see OPTIONS *", b)
 	}
 }

@@ -530,6 +530,19 @@ func (c *serverConn) handle(ctx context.Context, w *response) bool {
 	return !w.closeAfterReply && c.werr == nil && w.reusable()
 }
 
+// optionsStar answers "OPTIONS *" (a question about the server, not about a
+// resource) with 200 and no body, as net/http's server does unless its
+// DisableGeneralOptionsHandler is set. A body the request may carry is read
+// up to 4 KiB; past that the connection closes after the answer.
+type optionsStar struct{}
+
+func (optionsStar) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Length", "0")
+	if r.ContentLength != 0 {
+		io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, 4<<10))
+	}
+}
+
 // hangUp cancels the request in flight: the client is gone.
 func (c *serverConn) hangUp(error) {
 	c.hungUp = true
@@ -556,7 +569,10 @@ func (w *response) run(ctx context.Context) error {
 		c.scope = nil
 	}()
 	h := c.sv.srv.Handler
-	if h == nil {
+	switch {
+	case w.req.RequestURI == "*" && w.req.Method == http.MethodOptions && !c.sv.srv.DisableGeneralOptionsHandler:
+		h = optionsStar{}
+	case h == nil:
 		h = http.DefaultServeMux
 	}
 	// The request itself gets the context, not a copy: its body fills in
