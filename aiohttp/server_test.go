@@ -203,6 +203,42 @@ func contractHandler() http.Handler {
 	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "teapot", http.StatusTeapot)
 	})
+	mux.HandleFunc("/badnames", func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["X-Ok\r\nSet-Cookie"] = []string{"evil=1"}
+		w.Header()["Bad Name"] = []string{"x"}
+		w.Header().Set("X-Value", "a\r\nSet-Cookie: evil=2")
+		io.WriteString(w, "ok")
+	})
+	mux.HandleFunc("/too-long", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "3")
+		io.WriteString(w, "abc")
+		if _, err := io.WriteString(w, "d"); err != http.ErrContentLength {
+			panic(fmt.Sprintf("a write past Content-Length returned %v", err))
+		}
+	})
+	mux.HandleFunc("/chunked-by-handler", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Transfer-Encoding", "chunked")
+		io.WriteString(w, "abc")
+	})
+	mux.HandleFunc("/no-date-no-type", func(w http.ResponseWriter, r *http.Request) {
+		w.Header()["Date"] = nil
+		w.Header()["Content-Type"] = nil
+		io.WriteString(w, "<html>")
+	})
+	mux.HandleFunc("/flush-first", func(w http.ResponseWriter, r *http.Request) {
+		w.(http.Flusher).Flush()
+		io.WriteString(w, "abc")
+	})
+	mux.HandleFunc("/content", func(w http.ResponseWriter, r *http.Request) {
+		http.ServeContent(w, r, "a.txt", time.Unix(1e9, 0), strings.NewReader(strings.Repeat("0123456789", 100)))
+	})
+	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/other?x=1", http.StatusFound)
+	})
+	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) {
+		err := r.ParseForm()
+		fmt.Fprint(w, r.Form, err)
+	})
 	return mux
 }
 
@@ -256,6 +292,19 @@ func TestMatchesNetHTTP(t *testing.T) {
 		{"length and chunked both: chunked wins", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 1},
 		{"chunk size overflows", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 1},
 		{"folded header", "GET /hello HTTP/1.1\r\n" + h + "X: a\r\n b\r\n\r\n", 1},
+		{"invalid header names dropped", "GET /badnames HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"more than Content-Length", "GET /too-long HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"chunked set by the handler", "GET /chunked-by-handler HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"chunked set by the handler, HTTP/1.0", "GET /chunked-by-handler HTTP/1.0\r\n\r\n", 1},
+		{"Date and Content-Type suppressed", "GET /no-date-no-type HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"flush before writing", "GET /flush-first HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"flush before writing, HTTP/1.0", "GET /flush-first HTTP/1.0\r\n\r\n", 1},
+		{"ServeContent range", "GET /content HTTP/1.1\r\n" + h + "Range: bytes=10-19\r\n\r\n", 1},
+		{"ServeContent not modified", "GET /content HTTP/1.1\r\n" + h + "If-Modified-Since: Wed, 18 May 2033 03:33:20 GMT\r\n\r\n", 1},
+		{"ServeContent HEAD", "HEAD /content HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"redirect", "GET /redirect HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"redirect HEAD", "HEAD /redirect HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"form", "POST /form?q=1 HTTP/1.1\r\n" + h + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=1&b=2", 1},
 		// Bad input: an answer, then the connection closes.
 		{"chunked not last", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 1},
 		{"signed content length", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: +3\r\n\r\nabc", 1},

@@ -637,8 +637,12 @@ func appendKeys(b []byte, h http.Header, keys []string) []byte {
 }
 
 // appendValues appends a header line per value, with newlines in values made
-// spaces (http.Header.Write's rule: no header injection).
+// spaces, and nothing for a key that is not a valid field name
+// (http.Header.Write's rules: no header injection).
 func appendValues(b []byte, k string, vv []string) []byte {
+	if !httpguts.ValidHeaderFieldName(k) {
+		return b
+	}
 	for _, v := range vv {
 		b = append(b, k...)
 		b = append(b, ": "...)
