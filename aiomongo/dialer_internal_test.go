@@ -17,8 +17,7 @@ func TestBufferedConn(t *testing.T) {
 	a, b := net.Pipe()
 	defer a.Close()
 	defer b.Close()
-	c := &bufferedConn{Conn: a}
-	c.r = newConnReader(a)
+	c := newBufferedConn(a)
 	go b.Write([]byte("abcdef"))
 	head := make([]byte, 4)
 	if _, err := io.ReadFull(c, head); err != nil || string(head) != "abcd" {

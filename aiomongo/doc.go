@@ -13,7 +13,8 @@
 // protocol code on the loop, and its monitoring goroutines would still run.
 // What the hand-off costs is won back below the driver's calls: the client
 // dials its connections with a read buffer (a reply in one read system call,
-// not two), decodes a single document without the 4 KiB reader the driver
+// not two) and, on Unix, writes a request from the read that waits for its
+// reply (no read that finds nothing first), decodes a single document without the 4 KiB reader the driver
 // allocates for each, and reads the server's last batch of a cursor in the
 // reply it came in, without the driver's allocation per document.
 //
