@@ -95,8 +95,9 @@ func (r connReader) Read(p []byte) (int, error) {
 	if err != nil || wrote == len(held) {
 		return n, err
 	}
-	// The socket took part of the request: the rest waits for room, within
-	// the write deadline, and the reply is read as any.
+	// The socket took part of the request (or none, if the read could not
+	// begin): the rest waits for room, within the write deadline, and the
+	// reply is read as any.
 	if _, err := c.Conn.Write(held[wrote:]); err != nil {
 		return 0, err
 	}
@@ -107,7 +108,9 @@ func (r connReader) Read(p []byte) (int, error) {
 type rawConn interface {
 	// writeThenRead writes req until the socket is full, and if it took
 	// all of it waits for the reply and reads into p. It returns what it
-	// read and wrote, and the first failure, as a *net.OpError.
+	// read and wrote, and the first failure, as a *net.OpError; if the read
+	// could not begin, it wrote nothing and reports nothing, for the
+	// connection's own Write and Read to do both.
 	writeThenRead(req, p []byte) (n, wrote int, err error)
 }
 

@@ -32,8 +32,9 @@ type sockConn struct {
 
 func (s *sockConn) writeThenRead(req, p []byte) (n, wrote int, err error) {
 	var werr, rerr error
-	written := false
+	called, written := false, false
 	err = s.rc.Read(func(fd uintptr) bool {
+		called = true
 		if !written {
 			for wrote < len(req) {
 				k, e := syscall.Write(int(fd), req[wrote:])
@@ -64,6 +65,11 @@ func (s *sockConn) writeThenRead(req, p []byte) (n, wrote int, err error) {
 		}
 	})
 	switch {
+	case !called:
+		// The read failed before it began (a deadline already past, a
+		// closed connection): the request goes out as a bare
+		// connection's would have, and the read fails as its would.
+		return 0, 0, nil
 	case werr != nil:
 		return 0, wrote, s.opError("write", os.NewSyscallError("write", werr))
 	case err != nil:

@@ -141,6 +141,16 @@ func TestHeldRequestDeadline(t *testing.T) {
 	if _, err := io.ReadFull(c, b[:4]); err != nil || string(b[:4]) != "late" {
 		t.Fatalf("read after the timeout: %q, %v", b[:4], err)
 	}
+	// A deadline already past when the read comes: the request still goes
+	// out (as Write would have sent it), and the read times out.
+	c.Write(req)
+	c.SetReadDeadline(time.Now().Add(-time.Second))
+	if _, err := c.Read(make([]byte, 4)); !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("read past a deadline already past: %v", err)
+	}
+	if _, err := io.ReadFull(s, b); err != nil || !bytes.Equal(b, req) {
+		t.Fatalf("after a deadline already past, the server read %v, %v", b, err)
+	}
 }
 
 // A server that resets the connection: the read that writes the held
