@@ -27,15 +27,19 @@ func opMsgOf(n int, flags uint32) []byte {
 	return m
 }
 
-// tcpPair returns a client connection through bufferedConn and the server's end.
+// tcpPair returns a client connection through bufferedConn, dialed by a
+// dialer that holds every request it can, and the server's end.
 func tcpPair(t *testing.T) (*bufferedConn, net.Conn) {
+	return tcpPairOf(t, &bufferedDialer{holdAt: 1})
+}
+
+func tcpPairOf(t *testing.T, d *bufferedDialer) (*bufferedConn, net.Conn) {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer ln.Close()
-	d := &bufferedDialer{}
 	c, err := d.DialContext(t.Context(), "tcp", ln.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -164,5 +168,48 @@ func TestHeldRequestReset(t *testing.T) {
 	var oe *net.OpError
 	if !errors.As(err, &oe) || !(errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE)) {
 		t.Fatalf("read after a reset: %v; want a *net.OpError with ECONNRESET or EPIPE", err)
+	}
+}
+
+// Requests are held only while others await their replies: the first two
+// of a dialer's connections write theirs at once, the third holds its; the
+// count falls as replies are read and connections close, and a monitor's
+// streamed hello (exhaustAllowed) is neither counted nor held.
+func TestHoldWhenBusy(t *testing.T) {
+	d := &bufferedDialer{}
+	var cs [3]*bufferedConn
+	var ss [3]net.Conn
+	for i := range cs {
+		cs[i], ss[i] = tcpPairOf(t, d)
+	}
+	stream, _ := tcpPairOf(t, d)
+	stream.Write(opMsgOf(40, flagExhaustAllowed))
+	if len(stream.held) != 0 || d.waiting.Load() != 0 {
+		t.Fatalf("a streamed hello: held %d bytes, count %d", len(stream.held), d.waiting.Load())
+	}
+	req := opMsgOf(40, 0)
+	for i, c := range cs {
+		c.Write(req)
+		if held := len(c.held) != 0; held != (i == 2) {
+			t.Fatalf("request %d held: %v", i+1, held)
+		}
+	}
+	if n := d.waiting.Load(); n != 3 {
+		t.Fatalf("%d requests counted; want 3", n)
+	}
+	for i, s := range ss[:2] {
+		b := make([]byte, len(req))
+		io.ReadFull(s, b)
+		s.Write([]byte("ok"))
+		if _, err := io.ReadFull(cs[i], b[:2]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := d.waiting.Load(); n != 1 {
+		t.Fatalf("after two replies, %d requests counted; want 1", n)
+	}
+	cs[2].Close()
+	if n := d.waiting.Load(); n != 0 {
+		t.Fatalf("after a close, %d requests counted; want 0", n)
 	}
 }
