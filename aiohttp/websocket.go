@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
 
@@ -42,6 +43,7 @@ const (
 	CloseUnsupportedData = websocket.CloseUnsupportedData
 	CloseNoStatus        = websocket.CloseNoStatusReceived
 	CloseAbnormal        = websocket.CloseAbnormalClosure
+	CloseInvalidPayload  = websocket.CloseInvalidFramePayloadData
 	CloseMessageTooBig   = websocket.CloseMessageTooBig
 	CloseInternalError   = websocket.CloseInternalServerErr
 )
@@ -61,6 +63,12 @@ func (e *CloseError) Error() string {
 // ErrMessageTooBig is returned by Receive for a message larger than the
 // limit; the connection is then closed with CloseMessageTooBig.
 var ErrMessageTooBig = errors.New("aiohttp: websocket message larger than the limit")
+
+// ErrInvalidText is returned by Receive for a text message that is not
+// valid UTF-8, after which the connection is closed with
+// CloseInvalidPayload (RFC 6455 section 8.1), and by Send for such a
+// message, which it does not send.
+var ErrInvalidText = errors.New("aiohttp: websocket text message is not valid UTF-8")
 
 // WebSocketOptions configures both ends of a WebSocket; the zero value is
 // ready to use.
@@ -146,6 +154,10 @@ func newWebSocket(ctx context.Context, c *websocket.Conn, limit int64) *WebSocke
 func (ws *WebSocket) read(ctx context.Context) error {
 	for {
 		kind, data, err := ws.c.ReadMessage()
+		if err == nil && kind == websocket.TextMessage && !utf8.Valid(data) {
+			ws.closeWith(CloseInvalidPayload, "invalid UTF-8")
+			err = ErrInvalidText
+		}
 		if err != nil {
 			// Every Receive from now on, and those waiting, get the end.
 			ws.end = ws.readError(err)
@@ -299,8 +311,12 @@ func (ws *WebSocket) Messages(ctx context.Context) iter.Seq2[Message, error] {
 	}
 }
 
-// Send sends a message of the given type.
+// Send sends a message of the given type. A text message must be valid
+// UTF-8 (ErrInvalidText).
 func (ws *WebSocket) Send(ctx context.Context, kind MessageType, data []byte) error {
+	if kind == TextMessage && !utf8.Valid(data) {
+		return ErrInvalidText
+	}
 	return ws.write(ctx, func() error { return ws.c.WriteMessage(int(kind), data) })
 }
 

@@ -149,6 +149,38 @@ func TestWebSocketMessageTooBig(t *testing.T) {
 	})
 }
 
+// TestWebSocketInvalidText: a text message that is not UTF-8 is refused by
+// Send, and, sent anyway, ends the connection with 1007 at the receiver.
+func TestWebSocketInvalidText(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		ws, _, ended, stop := wsEchoPair(t, ctx, nil)
+		defer stop()
+		defer ws.Close(ctx, aiohttp.CloseNormal, "")
+		bad := []byte("caf\xe9")
+		if err := ws.Send(ctx, aiohttp.TextMessage, bad); !errors.Is(err, aiohttp.ErrInvalidText) {
+			t.Errorf("Send of invalid UTF-8 = %v; want ErrInvalidText", err)
+		}
+		if err := ws.Send(ctx, aiohttp.BinaryMessage, bad); err != nil {
+			t.Errorf("Send of the same bytes as binary = %v", err)
+		}
+		if m, err := ws.Receive(ctx); err != nil || string(m.Data) != string(bad) {
+			t.Errorf("binary echo: %q %v", m.Data, err)
+		}
+		if err := ws.SendUnchecked(ctx, aiohttp.TextMessage, bad); err != nil {
+			return err
+		}
+		if err, _ := ended.Await(ctx); !errors.Is(err, aiohttp.ErrInvalidText) {
+			t.Errorf("the server's Receive = %v; want ErrInvalidText", err)
+		}
+		_, err := ws.Receive(ctx)
+		var ce *aiohttp.CloseError
+		if !errors.As(err, &ce) || ce.Code != aiohttp.CloseInvalidPayload {
+			t.Errorf("the client's Receive = %v; want close code 1007", err)
+		}
+		return nil
+	})
+}
+
 // TestWebSocketReceiveCancelled: a Receive waits in its task, and a timeout
 // scope or the task's cancellation ends it; the connection stays usable and
 // loses no message.
