@@ -61,10 +61,12 @@ func (d *bufferedDialer) DialContext(ctx context.Context, network, address strin
 // trying a read that cannot find it yet (a read system call per operation,
 // 2 µs on the machine of docs/performance.md). The wait for the reply is
 // armed before the request goes out, so a reply that comes at once is not
-// missed. A request the server does not answer (an unacknowledged write,
-// moreToCome), any other write, and a request whose socket is full go out
-// in Write as before; a failed held write is reported by the read. Deadlines
-// and Close go to the connection itself.
+// missed. Write sends at once, as before, a request the server does not
+// answer (an unacknowledged write, moreToCome), anything that is not one
+// whole OP_MSG, and any request while fewer than holdAt await their replies;
+// what the socket cannot take of a held request the read sends through the
+// connection's own Write; a failed held write is reported by the read.
+// Deadlines and Close go to the connection itself.
 type bufferedConn struct {
 	net.Conn
 	r        *bufio.Reader
