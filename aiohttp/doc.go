@@ -72,6 +72,10 @@
 //     (net/http: 501).
 //   - MaxBodyBytes bounds every request body, a limit net/http leaves to
 //     http.MaxBytesReader in handlers.
+//   - A body read through http.MaxBytesReader past its limit does not make
+//     the server close the connection (net/http's learns of it through a
+//     method of its own): what is left of the body is read and dropped, up
+//     to 256 KiB, as for any body a handler did not read to its end.
 //   - Serve returns nil once the server is shut down or closed (net/http's
 //     returns http.ErrServerClosed), so that it ends cleanly as a task or in
 //     a TaskGroup.

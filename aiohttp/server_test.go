@@ -235,6 +235,11 @@ func contractHandler() http.Handler {
 	mux.HandleFunc("/redirect", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/other?x=1", http.StatusFound)
 	})
+	mux.HandleFunc("/close-body", func(w http.ResponseWriter, r *http.Request) {
+		r.Body.Close()
+		_, err := r.Body.Read(make([]byte, 1))
+		fmt.Fprint(w, err)
+	})
 	mux.HandleFunc("/form", func(w http.ResponseWriter, r *http.Request) {
 		err := r.ParseForm()
 		fmt.Fprint(w, r.Form, err)
@@ -304,6 +309,8 @@ func TestMatchesNetHTTP(t *testing.T) {
 		{"ServeContent HEAD", "HEAD /content HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"redirect", "GET /redirect HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"redirect HEAD", "HEAD /redirect HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"body closed unread", "POST /close-body HTTP/1.1\r\n" + h + "Content-Length: 3\r\n\r\nabcGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
+		{"chunked body closed unread", "POST /close-body HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\nGET /hello HTTP/1.1\r\n" + h + "\r\n", 2},
 		{"form", "POST /form?q=1 HTTP/1.1\r\n" + h + "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 7\r\n\r\na=1&b=2", 1},
 		// Bad input: an answer, then the connection closes.
 		{"chunked not last", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked, gzip\r\n\r\n0\r\n\r\n", 1},

@@ -695,7 +695,14 @@ func (b *requestBody) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// Close ends the handler's reading. As net/http's does, it reads what is
+// left of the body first, up to maxPostHandlerReadBytes, so that a handler
+// that closes a body it did not read leaves the connection to serve the
+// next request.
 func (b *requestBody) Close() error {
+	if !b.closed && !b.sawEOF && !b.broken {
+		b.discard()
+	}
 	b.closed = true
 	return nil
 }
