@@ -21,18 +21,18 @@ type bufferedDialer struct {
 	// has returned yet; a monitor's streamed hello (exhaustAllowed), which
 	// waits for seconds, is not counted.
 	waiting atomic.Int32
-	// holdAt is the count at which requests are held; 0: holdAt.
+	// holdAt is the count at which requests are held; 0: defaultHoldAt.
 	holdAt int32
 }
 
-// holdAt is how many requests, a new one included, must be awaiting their
-// replies for the new one to be held. Holding delays the request by what
+// defaultHoldAt is how many requests, a new one included, must be awaiting
+// their replies for the new one to be held. Holding delays the request by what
 // the driver does between its write and its read (a few microseconds):
 // nothing when the goroutines have other requests' work to do meanwhile,
 // but with one or two in flight the delay is latency, which the Go
 // scheduler spends polling (insert at one task: 1.08× the CPU of writing at
 // once, 0.93× the throughput).
-const holdAt = 3
+const defaultHoldAt = 3
 
 func (d *bufferedDialer) DialContext(ctx context.Context, network, address string) (net.Conn, error) {
 	c, err := d.Dialer.DialContext(ctx, network, address)
@@ -63,7 +63,7 @@ func (d *bufferedDialer) DialContext(ctx context.Context, network, address strin
 // armed before the request goes out, so a reply that comes at once is not
 // missed. Write sends at once, as before, a request the server does not
 // answer (an unacknowledged write, moreToCome), anything that is not one
-// whole OP_MSG, and any request while fewer than holdAt await their replies;
+// whole OP_MSG, and any request while fewer than defaultHoldAt await their replies;
 // what the socket cannot take of a held request the read sends through the
 // connection's own Write; a failed held write is reported by the read.
 // Deadlines and Close go to the connection itself.
@@ -108,7 +108,7 @@ func (c *bufferedConn) busy() bool {
 	}
 	at := d.holdAt
 	if at == 0 {
-		at = holdAt
+		at = defaultHoldAt
 	}
 	return n >= at
 }
