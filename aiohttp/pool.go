@@ -222,13 +222,11 @@ func (s *Session) dial(ctx context.Context, h *host, u *url.URL, addr string, pr
 	if u.Scheme == "https" {
 		cfg := &tls.Config{}
 		if s.TLSConfig != nil {
-			cfg = s.TLSConfig.Clone()
+			cfg = s.TLSConfig
 		}
+		cfg = http1Only(cfg) // a copy: the session speaks HTTP/1.1 only
 		if cfg.ServerName == "" {
 			cfg.ServerName = u.Hostname()
-		}
-		if len(cfg.NextProtos) == 0 {
-			cfg.NextProtos = []string{"http/1.1"}
 		}
 		tc := tls.Client(nc, cfg)
 		// Handshake, not HandshakeContext: the reads and writes already wait

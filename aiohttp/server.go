@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -201,6 +202,9 @@ func (srv *Server) serve(ctx context.Context, ln *aionet.Listener, tlsConfig *tl
 		ln.Close()
 		return errors.New("aiohttp: TLSConfig has no certificate")
 	}
+	if tlsConfig != nil {
+		tlsConfig = http1Only(tlsConfig)
+	}
 	sv := &serving{srv: srv, loop: l, ln: ln, conns: make(map[*serverConn]struct{}), done: make(chan struct{})}
 	srv.mu.Lock()
 	if srv.closed.Load() {
@@ -355,4 +359,23 @@ func waitChan(ctx context.Context, ch chan struct{}) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// http1Only returns a copy of cfg whose ALPN offers HTTP/1.1 (as net/http's
+// server does) and not HTTP/2, which neither the server nor the session
+// speaks: a NextProtos with "h2" (copied from a net/http setup) would
+// otherwise have the peer speak HTTP/2.
+func http1Only(cfg *tls.Config) *tls.Config {
+	cfg = cfg.Clone()
+	protos := make([]string, 0, len(cfg.NextProtos)+1)
+	for _, p := range cfg.NextProtos {
+		if p != "h2" && p != "h2c" {
+			protos = append(protos, p)
+		}
+	}
+	if !slices.Contains(protos, "http/1.1") {
+		protos = append(protos, "http/1.1")
+	}
+	cfg.NextProtos = protos
+	return cfg
 }

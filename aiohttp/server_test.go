@@ -3,6 +3,7 @@ package aiohttp_test
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
 	"fmt"
 	"io"
 	"net"
@@ -361,5 +362,50 @@ func TestOptionsStarToHandler(t *testing.T) {
 	}
 	if b, _ := io.ReadAll(resps[0].Body); string(b) != "OPTIONS *" {
 		t.Errorf("handler answered %q; want it to see OPTIONS *", b)
+	}
+}
+
+// A TLS server offers HTTP/1.1 through ALPN, never HTTP/2, even with "h2"
+// in its TLSConfig: a client that would speak HTTP/2 (net/http's) gets
+// HTTP/1.1 and its answer.
+func TestTLSNegotiatesHTTP1(t *testing.T) {
+	cert := testCert(t)
+	srv := &aiohttp.Server{
+		TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}},
+		Handler:   http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Proto) }),
+	}
+	addr := startServer(t, srv)
+	client := &http.Client{Transport: &http.Transport{ForceAttemptHTTP2: true, TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
+	defer client.CloseIdleConnections()
+	resp, err := client.Get("https://" + addr + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.TLS == nil || resp.TLS.NegotiatedProtocol != "http/1.1" || resp.Proto != "HTTP/1.1" || string(b) != "HTTP/1.1" {
+		t.Errorf("ALPN %q, response %s, handler saw %q; want http/1.1 throughout", resp.TLS.NegotiatedProtocol, resp.Proto, b)
+	}
+	// A session whose TLSConfig offers "h2" to a server that prefers it
+	// (net/http's) still gets HTTP/1.1.
+	ref := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Proto) }))
+	ref.EnableHTTP2 = true
+	ref.StartTLS()
+	defer ref.Close()
+	err = aio.Run(context.Background(), func(ctx context.Context) error {
+		s := &aiohttp.Session{TLSConfig: &tls.Config{InsecureSkipVerify: true, NextProtos: []string{"h2", "http/1.1"}}}
+		defer s.Close()
+		resp, err := s.Get(ctx, ref.URL)
+		if err != nil {
+			return err
+		}
+		text, err := resp.Text(ctx)
+		if err != nil || text != "HTTP/1.1" {
+			t.Errorf("the session's request reached net/http as %q, %v; want HTTP/1.1", text, err)
+		}
+		return nil
+	}, aio.WithInterrupt(false))
+	if err != nil {
+		t.Fatal(err)
 	}
 }
