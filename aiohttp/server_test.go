@@ -18,6 +18,7 @@ import (
 	"github.com/aio-go/aio/aiohttp"
 	"github.com/aio-go/aio/aionet"
 	"github.com/aio-go/aio/aiotest"
+	"github.com/gorilla/websocket"
 )
 
 // startServer serves srv from a loop of its own, on the real clock, and
@@ -388,7 +389,15 @@ func TestTLSNegotiatesHTTP1(t *testing.T) {
 	}
 	// A session whose TLSConfig offers "h2" to a server that prefers it
 	// (net/http's) still gets HTTP/1.1.
-	ref := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, r.Proto) }))
+	ref := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Upgrade") == "websocket" {
+			if c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil); err == nil {
+				c.Close()
+			}
+			return
+		}
+		io.WriteString(w, r.Proto)
+	}))
 	ref.EnableHTTP2 = true
 	ref.StartTLS()
 	defer ref.Close()
@@ -402,6 +411,12 @@ func TestTLSNegotiatesHTTP1(t *testing.T) {
 		text, err := resp.Text(ctx)
 		if err != nil || text != "HTTP/1.1" {
 			t.Errorf("the session's request reached net/http as %q, %v; want HTTP/1.1", text, err)
+		}
+		ws, _, err := s.WebSocket(ctx, "wss"+strings.TrimPrefix(ref.URL, "https"), nil)
+		if err != nil {
+			t.Errorf("a WebSocket to a server that prefers h2: %v", err)
+		} else {
+			ws.Close(ctx, aiohttp.CloseNormal, "")
 		}
 		return nil
 	}, aio.WithInterrupt(false))

@@ -230,6 +230,10 @@ func (s *Session) WebSocket(ctx context.Context, url string, opts *WebSocketOpti
 	if opts == nil {
 		opts = &WebSocketOptions{}
 	}
+	var tlsConfig *tls.Config
+	if s.TLSConfig != nil {
+		tlsConfig = http1Only(s.TLSConfig) // the handshake is HTTP/1.1
+	}
 	d := websocket.Dialer{
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			st, err := aionet.Dial(ctx, network, addr)
@@ -238,7 +242,7 @@ func (s *Session) WebSocket(ctx context.Context, url string, opts *WebSocketOpti
 			}
 			return st.Conn(), nil
 		},
-		TLSClientConfig:   s.TLSConfig,
+		TLSClientConfig:   tlsConfig,
 		HandshakeTimeout:  cmpDuration(opts.HandshakeTimeout, 10*time.Second),
 		Subprotocols:      opts.Subprotocols,
 		EnableCompression: opts.Compression,
