@@ -37,8 +37,8 @@ func fakeServer(addr string) {
 	// documents (which made the server, not the clients, the bottleneck of
 	// a cursor at 32 tasks).
 	fixed := map[string][]byte{
-		"find":    answer(bson.Raw(bsoncoreDoc("find", "docs")), docs, 0),
-		"getMore": answer(bson.Raw(bsoncoreDoc("getMore", "docs")), docs, 0),
+		"find":    answer(command("find", "docs"), docs, 0),
+		"getMore": answer(command("getMore", "docs"), docs, 0),
 	}
 	var conns atomic.Int32
 	for {
@@ -50,8 +50,8 @@ func fakeServer(addr string) {
 	}
 }
 
-// bsoncoreDoc is the command {name: coll}.
-func bsoncoreDoc(name, coll string) []byte {
+// command is the command document {name: coll}.
+func command(name, coll string) bson.Raw {
 	b, _ := bson.Marshal(bson.D{{Key: name, Value: coll}})
 	return b
 }
