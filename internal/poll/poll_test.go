@@ -13,6 +13,22 @@ import (
 	"github.com/aio-go/aio/internal/poll"
 )
 
+// nonblockingPipe returns a pipe whose ends do not block (unix.Pipe2 is
+// not on every system the poller builds for).
+func nonblockingPipe(t *testing.T) (r, w int) {
+	t.Helper()
+	var fds [2]int
+	if err := unix.Pipe(fds[:]); err != nil {
+		t.Fatal(err)
+	}
+	for _, fd := range fds {
+		if err := unix.SetNonblock(fd, true); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return fds[0], fds[1]
+}
+
 type event struct {
 	fd         int
 	ready, tag uint32
@@ -117,11 +133,7 @@ func TestServeSeesEveryEvent(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var fds [2]int
-		if err := unix.Pipe2(fds[:], unix.O_NONBLOCK); err != nil {
-			t.Fatal(err)
-		}
-		r, w := fds[0], fds[1]
+		r, w := nonblockingPipe(t)
 		if err := p.Control(r, interest, 1); err != nil {
 			t.Fatal(err)
 		}
@@ -229,12 +241,9 @@ func TestLevelLeftoversAreSeen(t *testing.T) {
 	}
 	defer p.Close()
 	pipe := func() (r, w int) {
-		var fds [2]int
-		if err := unix.Pipe2(fds[:], unix.O_NONBLOCK); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { unix.Close(fds[0]); unix.Close(fds[1]) })
-		return fds[0], fds[1]
+		r, w = nonblockingPipe(t)
+		t.Cleanup(func() { unix.Close(r); unix.Close(w) })
+		return r, w
 	}
 	gone, _ := pipe()
 	edge, _ := pipe()
