@@ -63,7 +63,9 @@
 //     BaseContext, ConnContext or ErrorLog: failures and handler panics go
 //     to the loop's exception handler. http.ServerContextKey is not set.
 //   - A panicking handler gets its client a 500 when nothing was sent yet
-//     (net/http just closes the connection); the connection closes either way.
+//     (net/http just closes the connection), after the answers to requests
+//     pipelined before it; the connection closes either way. A panic with
+//     http.ErrAbortHandler sends no 500 and is not reported, as in net/http.
 //   - Shutdown closes a connection that has sent nothing yet at once (net/http
 //     gives a new connection 5 seconds to send its request).
 //   - A request with an empty Host header is refused (400), as a missing one

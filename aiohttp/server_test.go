@@ -205,6 +205,11 @@ func contractHandler() http.Handler {
 	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "teapot", http.StatusTeapot)
 	})
+	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Never", "sent")
+		io.WriteString(w, "never sent")
+		panic(http.ErrAbortHandler)
+	})
 	mux.HandleFunc("/badnames", func(w http.ResponseWriter, r *http.Request) {
 		w.Header()["X-Ok\r\nSet-Cookie"] = []string{"evil=1"}
 		w.Header()["Bad Name"] = []string{"x"}
@@ -299,6 +304,7 @@ func TestMatchesNetHTTP(t *testing.T) {
 		{"length and chunked both: chunked wins", "POST /echo HTTP/1.1\r\n" + h + "Content-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n", 1},
 		{"chunk size overflows", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 1},
 		{"folded header", "GET /hello HTTP/1.1\r\n" + h + "X: a\r\n b\r\n\r\n", 1},
+		{"ErrAbortHandler before anything is sent", "GET /hello HTTP/1.1\r\n" + h + "\r\nGET /abort HTTP/1.1\r\n" + h + "\r\nGET /hello HTTP/1.1\r\n" + h + "\r\n", 3},
 		{"invalid header names dropped", "GET /badnames HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"more than Content-Length", "GET /too-long HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"chunked set by the handler", "GET /chunked-by-handler HTTP/1.1\r\n" + h + "\r\n", 1},

@@ -413,10 +413,12 @@ func (w *response) finish() {
 // panicked answers a request whose handler panicked: 500 if nothing was sent
 // yet; the connection closes. The panic goes to the loop's exception
 // handler, but for http.ErrAbortHandler, which is how a handler asks to end
-// the response without a report.
+// the response without a report: as with net/http, the connection then
+// closes without an answer (no 500), and the client sees the response cut.
 func (w *response) panicked(ctx context.Context, p any) {
 	c := w.c
-	if p != http.ErrAbortHandler {
+	abort := p == http.ErrAbortHandler
+	if !abort {
 		err := &aio.PanicError{Value: p, Stack: debug.Stack()}
 		c.sv.loop.CallExceptionHandler(aio.ExceptionContext{
 			Message: "aiohttp: handler panicked serving " + w.req.Method + " " + w.req.RequestURI + " for " + w.req.RemoteAddr,
@@ -428,8 +430,10 @@ func (w *response) panicked(ctx context.Context, p any) {
 	if c.hijacked {
 		return
 	}
-	if !w.headerSent {
-		c.out = append(c.out[:0], "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\nConnection: close\r\n\r\nInternal Server Error"...)
+	if !w.headerSent && !abort {
+		// After the answers of pipelined requests before this one, which
+		// out may still hold.
+		c.out = append(c.out, "HTTP/1.1 500 Internal Server Error\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 21\r\nConnection: close\r\n\r\nInternal Server Error"...)
 		w.headerSent = true
 		w.handlerDone = true
 	}
