@@ -205,6 +205,10 @@ func contractHandler() http.Handler {
 	mux.HandleFunc("/error", func(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "teapot", http.StatusTeapot)
 	})
+	mux.HandleFunc("/empty-length", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "")
+		io.WriteString(w, "abc")
+	})
 	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Never", "sent")
 		io.WriteString(w, "never sent")
@@ -305,6 +309,9 @@ func TestMatchesNetHTTP(t *testing.T) {
 		{"chunk size overflows", "POST /echo HTTP/1.1\r\n" + h + "Transfer-Encoding: chunked\r\n\r\nffffffffffffffffff\r\nabc\r\n0\r\n\r\n", 1},
 		{"folded header", "GET /hello HTTP/1.1\r\n" + h + "X: a\r\n b\r\n\r\n", 1},
 		{"ErrAbortHandler before anything is sent", "GET /hello HTTP/1.1\r\n" + h + "\r\nGET /abort HTTP/1.1\r\n" + h + "\r\nGET /hello HTTP/1.1\r\n" + h + "\r\n", 3},
+		{"empty Content-Length set by the handler", "GET /empty-length HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"empty Content-Length set by the handler, HTTP/1.0", "GET /empty-length HTTP/1.0\r\n\r\n", 1},
+		{"empty Content-Length set by the handler, HEAD", "HEAD /empty-length HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"invalid header names dropped", "GET /badnames HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"more than Content-Length", "GET /too-long HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"chunked set by the handler", "GET /chunked-by-handler HTTP/1.1\r\n" + h + "\r\n", 1},
