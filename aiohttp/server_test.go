@@ -209,6 +209,10 @@ func contractHandler() http.Handler {
 		w.Header().Set("Content-Length", "")
 		io.WriteString(w, "abc")
 	})
+	mux.HandleFunc("/bad-length", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "x")
+		io.WriteString(w, "abc")
+	})
 	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Never", "sent")
 		io.WriteString(w, "never sent")
@@ -312,6 +316,7 @@ func TestMatchesNetHTTP(t *testing.T) {
 		{"empty Content-Length set by the handler", "GET /empty-length HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"empty Content-Length set by the handler, HTTP/1.0", "GET /empty-length HTTP/1.0\r\n\r\n", 1},
 		{"empty Content-Length set by the handler, HEAD", "HEAD /empty-length HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"invalid Content-Length set by the handler", "GET /bad-length HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"invalid header names dropped", "GET /badnames HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"more than Content-Length", "GET /too-long HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"chunked set by the handler", "GET /chunked-by-handler HTTP/1.1\r\n" + h + "\r\n", 1},

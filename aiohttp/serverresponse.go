@@ -457,7 +457,7 @@ func (w *response) sendHeader(p []byte) {
 	te := h.get(keyTransferEncoding)
 	hasTE := te != ""
 
-	if w.handlerDone && !h.trailers && !hasTE && bodyAllowedForStatus(w.status) && !h.has[keyContentLength] && (!isHEAD || len(p) > 0) {
+	if w.handlerDone && !h.trailers && !hasTE && bodyAllowedForStatus(w.status) && !h.has[keyContentLength] && !h.drop[keyContentLength] && (!isHEAD || len(p) > 0) {
 		w.contentLength = int64(len(p))
 		extra = append(extra, "Content-Length", strconv.Itoa(len(p)))
 	}
