@@ -41,8 +41,9 @@ type body struct {
 func newResponse(c *conn, ctx context.Context, req *http.Request, hr *http.Response, askedGzip bool) *Response {
 	b := &body{c: c, ctx: ctx, raw: hr.Body, keep: !hr.Close && !req.Close}
 	empty := hr.Body == http.NoBody || hr.ContentLength == 0 // HEAD, 204, 304, or a length of 0
-	if askedGzip && strings.EqualFold(hr.Header.Get("Content-Encoding"), "gzip") {
-		// The session asked for gzip, so it decodes it, as net/http does.
+	if askedGzip && !empty && strings.EqualFold(hr.Header.Get("Content-Encoding"), "gzip") {
+		// The session asked for gzip, so it decodes it, as net/http does
+		// (and, as net/http, leaves the header of a response without a body).
 		b.gz = true
 		hr.Header.Del("Content-Encoding")
 		hr.Header.Del("Content-Length")

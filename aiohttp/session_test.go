@@ -168,6 +168,10 @@ func TestGzipAndChunked(t *testing.T) {
 			return
 		}
 		w.Header().Set("Content-Encoding", "gzip")
+		if r.URL.Path == "/gz-empty" {
+			w.Header().Set("Content-Length", "0")
+			return
+		}
 		zw := gzip.NewWriter(w)
 		io.WriteString(zw, big)
 		zw.Close()
@@ -187,6 +191,15 @@ func TestGzipAndChunked(t *testing.T) {
 		}
 		if n := srv.conns.Load(); n != 1 {
 			t.Errorf("two gzip requests used %d connections", n)
+		}
+		// No body, nothing decoded: the header stays as sent (net/http's too).
+		empty, err := s.Get(ctx, srv.URL+"/gz-empty")
+		if err != nil {
+			return err
+		}
+		if text, err := empty.Text(ctx); err != nil || text != "" || empty.Uncompressed || empty.Header.Get("Content-Encoding") != "gzip" || empty.ContentLength != 0 {
+			t.Errorf("an empty gzip body: %q, err %v, uncompressed=%v, header %v, length %d; want the header as sent",
+				text, err, empty.Uncompressed, empty.Header, empty.ContentLength)
 		}
 		req, _ := http.NewRequest("GET", srv.URL+"/gz", nil)
 		req.Header.Set("Accept-Encoding", "gzip") // the caller's choice: the body is left as sent
