@@ -68,8 +68,9 @@
 //     http.ErrAbortHandler sends no 500 and is not reported, as in net/http.
 //   - Shutdown closes a connection that has sent nothing yet at once (net/http
 //     gives a new connection 5 seconds to send its request).
-//   - A request with an empty Host header is refused (400), as a missing one
-//     is; net/http accepts an empty Host.
+//   - A request with an empty Host header whose head is longer than the
+//     4 KiB read buffer is refused (400), as a missing Host is; net/http
+//     accepts an empty Host at any length (aio too, below that length).
 //   - A request with Transfer-Encoding given twice is refused with 400
 //     (net/http: 501).
 //   - MaxBodyBytes bounds every request body, a limit net/http leaves to

@@ -838,3 +838,49 @@ func TestPipelinedResponses(t *testing.T) {
 		return nil
 	})
 }
+
+// TestHeadInPieces: a head that arrives in pieces is read whole before it
+// is checked; an empty Host field (a target without authority) is kept
+// apart from a missing one in any piece.
+func TestHeadInPieces(t *testing.T) {
+	tests := []struct {
+		name   string
+		pieces []string
+		want   string // the start of the answer
+	}{
+		{"empty Host split", []string{"POST /echo HTTP/1.1\r\nHo", "st:\r\nContent-Len", "gth: 3\r\n\r\nabc"}, "HTTP/1.1 200 OK"},
+		{"empty Host last", []string{"POST /echo HTTP/1.1\r\nContent-Length: 3\r\n", "Host:\r\n", "\r\nabc"}, "HTTP/1.1 200 OK"},
+		{"missing Host", []string{"POST /echo HTTP/1.1\r\nContent-Length: 3\r\n", "X-Host: a\r\n", "\r\nabc"}, "HTTP/1.1 400 Bad Request"},
+		{"Host with a value", []string{"POST /echo HTTP/1.1\r\nHost: a", ".example\r\nContent-Length: 3\r\n\r\nabc"}, "HTTP/1.1 200 OK"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			aiotest.Run(t, func(ctx context.Context) error {
+				srv := &aiohttp.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					body, _ := io.ReadAll(r.Body)
+					fmt.Fprintf(w, "%s %q", body, r.Host)
+				})}
+				base, _ := serveTask(t, ctx, srv)
+				defer stopServer(ctx, srv)
+				s, err := rawConn(ctx, base, tt.pieces[0])
+				if err != nil {
+					return err
+				}
+				defer s.Close()
+				for _, p := range tt.pieces[1:] {
+					// The loop runs the server's read of what came before.
+					if err := aio.Sleep(ctx, time.Millisecond); err != nil {
+						return err
+					}
+					s.Write([]byte(p))
+				}
+				s.Write([]byte("GET /end HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"))
+				got, _ := readAll(ctx, s)
+				if !strings.HasPrefix(got, tt.want) {
+					t.Errorf("read %q; want it to start with %q", got, tt.want)
+				}
+				return nil
+			})
+		})
+	}
+}

@@ -2,6 +2,7 @@ package aiohttp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"errors"
@@ -65,6 +66,7 @@ type connReader struct {
 	c      *serverConn
 	remain int64 // bytes the header may still take; < 0: no limit
 	hit    bool  // the header limit was reached
+	reads  int   // calls to Read, to know that the buffer was refilled
 }
 
 func (r *connReader) Read(p []byte) (int, error) {
@@ -77,6 +79,7 @@ func (r *connReader) Read(p []byte) (int, error) {
 			p = p[:r.remain]
 		}
 	}
+	r.reads++
 	n, err := r.c.read(p)
 	if r.remain >= 0 {
 		r.remain -= int64(n)
@@ -347,6 +350,41 @@ type badRequestError string
 
 func (e badRequestError) Error() string { return "bad request: " + string(e) }
 
+// bufferHead reads until the request's head is whole in the read buffer, or
+// fills it, and returns the buffered bytes, the head at their start. Reading
+// stops at an error, which http.ReadRequest meets again: every error of the
+// connection's reads (end of stream, deadline, header limit, cancellation)
+// comes back at the next read.
+func (c *serverConn) bufferHead() []byte {
+	for {
+		buf, _ := c.br.Peek(c.br.Buffered())
+		if bytes.Contains(buf, []byte("\n\r\n")) || bytes.Contains(buf, []byte("\n\n")) || len(buf) == c.br.Size() {
+			return buf
+		}
+		if _, err := c.br.Peek(len(buf) + 1); err != nil {
+			return nil
+		}
+	}
+}
+
+// hasHostField says whether the request head at the start of buf has a Host
+// field line.
+func hasHostField(buf []byte) bool {
+	_, rest, _ := bytes.Cut(buf, []byte("\n")) // the request line
+	for len(rest) > 0 {
+		var line []byte
+		line, rest, _ = bytes.Cut(rest, []byte("\n"))
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			return false // the head's end
+		}
+		if len(line) >= 5 && line[4] == ':' && bytes.EqualFold(line[:4], []byte("host")) {
+			return true
+		}
+	}
+	return false
+}
+
 // readRequest reads a request's header, checks it as net/http's server does
 // and makes its response.
 func (c *serverConn) readRequest() (*response, error) {
@@ -380,7 +418,11 @@ func (c *serverConn) readRequest() (*response, error) {
 			req, simple = r, true
 		}
 	}
+	var head []byte // the head in the read buffer, while no read refills it
+	var reads int
 	if req == nil && err == nil {
+		head = c.bufferHead()
+		reads = c.r.reads
 		req, err = http.ReadRequest(c.br)
 	}
 	hit := c.r.hit
@@ -395,8 +437,12 @@ func (c *serverConn) readRequest() (*response, error) {
 		return nil, statusError{http.StatusHTTPVersionNotSupported, "unsupported protocol version"}
 	}
 	c.lastPOST = req.Method == "POST"
-	// http.ReadRequest has moved Host into req.Host (and refused two).
-	if req.ProtoAtLeast(1, 1) && req.Host == "" && req.Method != "CONNECT" && req.Method != "PRI" {
+	// http.ReadRequest has moved Host into req.Host (and refused two), and
+	// dropped the field: an empty one (RFC 9112 section 3.2: the target has
+	// no authority) is told from a missing one in the head it read, if no
+	// read refilled the buffer since (a head longer than the buffer).
+	if req.ProtoAtLeast(1, 1) && req.Host == "" && req.Method != "CONNECT" && req.Method != "PRI" &&
+		(head == nil || c.r.reads != reads || !hasHostField(head)) {
 		return nil, badRequestError("missing required Host header")
 	}
 	if req.Host != "" && !httpguts.ValidHostHeader(req.Host) {

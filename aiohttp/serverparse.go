@@ -97,8 +97,8 @@ func parseSimpleRequest(buf []byte, limit int, last *string) (req *http.Request,
 			header[key] = values[i : i+1 : i+1]
 		}
 	}
-	if hosts > 1 {
-		return nil, 0, false
+	if hosts > 1 || host == "" && minor == 1 {
+		return nil, 0, false // readRequest tells a missing Host from an empty one
 	}
 	req = &sr.req
 	*req = http.Request{
