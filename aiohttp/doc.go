@@ -66,6 +66,9 @@
 //     (net/http just closes the connection), after the answers to requests
 //     pipelined before it; the connection closes either way. A panic with
 //     http.ErrAbortHandler sends no 500 and is not reported, as in net/http.
+//   - Hijack after a Write sends the header and the bytes written so far
+//     before handing the connection over; net/http sends the header and
+//     drops the bytes it had buffered (up to 2 KiB).
 //   - Shutdown closes a connection that has sent nothing yet at once (net/http
 //     gives a new connection 5 seconds to send its request).
 //   - A request with an empty Host header whose head is longer than the

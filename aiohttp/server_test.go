@@ -213,6 +213,33 @@ func contractHandler() http.Handler {
 		w.Header().Set("Content-Length", "x")
 		io.WriteString(w, "abc")
 	})
+	mux.HandleFunc("/hijack-after-write", func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Has("header-only") {
+			w.WriteHeader(http.StatusAccepted)
+		} else {
+			io.WriteString(w, "before;")
+		}
+		c, brw, err := w.(http.Hijacker).Hijack()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		brw.WriteString("6\r\nafter;\r\n0\r\n\r\n") // the rest of the chunked body
+		brw.Flush()
+	})
+	mux.HandleFunc("/echo-then-read", func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		w.Write(b)
+		w.(http.Flusher).Flush()
+		b, err := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "; then read %q, %v", b, err)
+	})
+	mux.HandleFunc("/read-after-answer", func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "answer;")
+		w.(http.Flusher).Flush()
+		b, err := io.ReadAll(r.Body)
+		fmt.Fprintf(w, "then read %q, %v", b, err)
+	})
 	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Never", "sent")
 		io.WriteString(w, "never sent")
@@ -317,6 +344,10 @@ func TestMatchesNetHTTP(t *testing.T) {
 		{"empty Content-Length set by the handler, HTTP/1.0", "GET /empty-length HTTP/1.0\r\n\r\n", 1},
 		{"empty Content-Length set by the handler, HEAD", "HEAD /empty-length HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"invalid Content-Length set by the handler", "GET /bad-length HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"hijack after WriteHeader", "GET /hijack-after-write?header-only HTTP/1.1\r\n" + h + "\r\n", 1},
+		{"body read after the answer", "POST /read-after-answer HTTP/1.1\r\n" + h + "Content-Length: 3\r\n\r\nabc", 1},
+		{"body read after the answer, read before", "POST /echo-then-read HTTP/1.1\r\n" + h + "Content-Length: 3\r\n\r\nabc", 1},
+		{"body read after the answer, 100-continue", "POST /echo-then-read HTTP/1.1\r\n" + h + "Expect: 100-continue\r\nContent-Length: 3\r\n\r\nabc", 2},
 		{"invalid header names dropped", "GET /badnames HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"more than Content-Length", "GET /too-long HTTP/1.1\r\n" + h + "\r\n", 1},
 		{"chunked set by the handler", "GET /chunked-by-handler HTTP/1.1\r\n" + h + "\r\n", 1},
@@ -371,6 +402,20 @@ func TestMatchesNetHTTP(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A handler that wrote some of its body before Hijack has it sent first,
+// after the header (net/http sends the header and drops the bytes it had
+// buffered).
+func TestHijackAfterWrite(t *testing.T) {
+	addr := startServer(t, &aiohttp.Server{Handler: contractHandler()})
+	resps := exchange(t, addr, "GET /hijack-after-write HTTP/1.1\r\nHost: x\r\n\r\n", 1)
+	if len(resps) != 1 {
+		t.Fatalf("%d responses", len(resps))
+	}
+	if b, _ := io.ReadAll(resps[0].Body); resps[0].StatusCode != 200 || string(b) != "before;after;" {
+		t.Errorf("status %d, body %q; want 200 and what was written before the hijack, then after", resps[0].StatusCode, b)
 	}
 }
 

@@ -326,12 +326,19 @@ func (w *response) EnableFullDuplex() error {
 }
 
 // Hijack hands the connection over to the handler (http.Hijacker): what the
-// server buffered from it is in the bufio.Reader. The net.Conn's Read and
-// Write suspend the calling task, as aionet.Conn's do; the handler closes it.
+// server buffered from it is in the bufio.Reader. If the handler wrote a
+// status or body before, they are sent first, as net/http does (chunked, if
+// no Content-Length was set). The net.Conn's Read and Write suspend the
+// calling task, as aionet.Conn's do; the handler closes it.
 func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	c := w.c
 	if c.hijacked {
 		return nil, nil, http.ErrHijacked
+	}
+	if w.wroteHeader && !w.headerSent { // as net/http: what was written goes first
+		w.sendHeader(w.buf)
+		w.writeBody(w.buf)
+		w.buf = w.buf[:0]
 	}
 	if err := c.flush(); err != nil {
 		return nil, nil, err
@@ -483,16 +490,21 @@ func (w *response) sendHeader(p []byte) {
 		w.closeAfterReply = true
 	}
 	if w.req.ContentLength != 0 && !w.closeAfterReply && !w.fullDuplex {
+		// As net/http's, the body is read to its end here and closed: the
+		// handler's reads after the header fail (not with a body that
+		// waited for "100 Continue", which it gets here only read whole).
 		switch {
-		case w.body.sawEOF:
-		case w.body.closed && !w.body.sawEOF:
-			w.closeAfterReply = true
-		default:
-			if !w.body.discard() {
+		case w.body.closed:
+			if !w.body.sawEOF {
 				w.closeAfterReply = true
-				h.drop[keyConnection] = true
-				extra = append(extra, "Connection", "close")
 			}
+		case w.expectsContinue:
+		case w.body.sawEOF || w.body.discard():
+			w.body.closed = true
+		default:
+			w.closeAfterReply = true
+			h.drop[keyConnection] = true
+			extra = append(extra, "Connection", "close")
 		}
 	}
 	code := w.status
