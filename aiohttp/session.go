@@ -47,6 +47,8 @@ type Session struct {
 	// "users") asks for https://api.example.com/v1/users.
 	BaseURL string
 	// Header is sent with every request that does not set the same header.
+	// (A user and password in a request's URL are sent as its Basic
+	// Authorization, unless it sets one, as with net/http's client.)
 	Header http.Header
 	// Timeout, if positive, bounds each request from its start to the end of
 	// its response's body, redirects included (aiohttp's ClientTimeout
@@ -317,12 +319,18 @@ func (s *Session) roundTrip(ctx context.Context, req *http.Request, sameHost boo
 
 // prepare returns a copy of req, the caller's to keep as it was, with the
 // session's headers and cookies added; the session's credentials only on
-// the host the request was first made to, not on one a redirect led to.
+// the host the request was first made to, not on one a redirect led to. A
+// user and password in the URL become its Authorization (Basic), as with
+// net/http's client and aiohttp's, unless the request has one.
 func (s *Session) prepare(orig *http.Request, sameHost bool) *http.Request {
 	req := *orig
 	req.Header = orig.Header.Clone()
 	if req.Header == nil {
 		req.Header = make(http.Header)
+	}
+	if u := req.URL.User; u != nil && req.Header.Get("Authorization") == "" {
+		password, _ := u.Password()
+		req.SetBasicAuth(u.Username(), password)
 	}
 	for k, vs := range s.Header {
 		if _, ok := req.Header[k]; !ok && (sameHost || !credential(k)) {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"io"
@@ -817,6 +818,54 @@ func TestRedirectKeepsSessionCredentialsHome(t *testing.T) {
 		}
 		if other.Get("Authorization") != "" || other.Get("Cookie") != "" || other.Get("X-Trace") != "t" {
 			t.Errorf("the other host got %v; want no credentials, other headers kept", other)
+		}
+		return nil
+	})
+}
+
+// TestURLCredentials: a user and password in the URL are sent as Basic
+// Authorization (as net/http's client does), not over a request's own
+// Authorization, and not to another host a redirect leads to.
+func TestURLCredentials(t *testing.T) {
+	auths := make(chan string, 4)
+	away := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auths <- "away " + r.Header.Get("Authorization")
+	}), false)
+	home := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		auths <- r.URL.Path + " " + r.Header.Get("Authorization")
+		if r.URL.Path == "/leave" {
+			http.Redirect(w, r, strings.Replace(away.URL, "127.0.0.1", "localhost", 1)+"/landing", http.StatusFound)
+		}
+	}), false)
+	withUser := strings.Replace(home.URL, "http://", "http://ann:pa%20ss@", 1)
+	run(t, func(ctx context.Context) error {
+		s := &aiohttp.Session{}
+		defer s.Close()
+		get := func(url, auth string) error {
+			req, _ := http.NewRequest("GET", url, nil)
+			if auth != "" {
+				req.Header.Set("Authorization", auth)
+			}
+			resp, err := s.Do(ctx, req)
+			if err != nil {
+				return err
+			}
+			return resp.Close()
+		}
+		if err := get(withUser+"/a", ""); err != nil {
+			return err
+		}
+		if err := get(withUser+"/b", "Bearer own"); err != nil {
+			return err
+		}
+		if err := get(withUser+"/leave", ""); err != nil {
+			return err
+		}
+		basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("ann:pa ss"))
+		for _, want := range []string{"/a " + basic, "/b Bearer own", "/leave " + basic, "away "} {
+			if got := <-auths; got != want {
+				t.Errorf("the server saw %q; want %q", got, want)
+			}
 		}
 		return nil
 	})
