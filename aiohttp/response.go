@@ -242,7 +242,7 @@ func (r *Response) CheckStatus() error {
 	}
 	u := ""
 	if r.Request != nil && r.Request.URL != nil {
-		u = r.Request.URL.String()
+		u = r.Request.URL.Redacted()
 	}
 	return &StatusError{StatusCode: r.StatusCode, Status: r.Status, URL: u}
 }

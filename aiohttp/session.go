@@ -190,13 +190,13 @@ func (s *Session) do(ctx context.Context, req *http.Request) (*Response, error) 
 		req = &r
 	}
 	if err := checkRequest(req, s.Header); err != nil {
-		return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: err}
+		return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.Redacted(), Err: err}
 	}
 	origin := req.URL.Hostname()
 	for redirects := 0; ; redirects++ {
 		resp, err := s.roundTrip(ctx, req, req.URL.Hostname() == origin)
 		if err != nil {
-			return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: err}
+			return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.Redacted(), Err: err}
 		}
 		next, err := s.redirect(req, resp)
 		if err != nil {
@@ -207,7 +207,7 @@ func (s *Session) do(ctx context.Context, req *http.Request) (*Response, error) 
 		}
 		if redirects >= s.maxRedirects() {
 			resp.Close()
-			return nil, &url.Error{Op: urlOp(req.Method), URL: next.URL.String(), Err: ErrTooManyRedirects}
+			return nil, &url.Error{Op: urlOp(req.Method), URL: next.URL.Redacted(), Err: ErrTooManyRedirects}
 		}
 		resp.discard(ctx)
 		req = next
@@ -428,7 +428,7 @@ func (s *Session) redirect(req *http.Request, resp *Response) (*http.Request, er
 	u, err := req.URL.Parse(loc)
 	if err != nil {
 		resp.Close()
-		return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.String(), Err: fmt.Errorf("aiohttp: bad redirect location %q: %w", loc, err)}
+		return nil, &url.Error{Op: urlOp(req.Method), URL: req.URL.Redacted(), Err: fmt.Errorf("aiohttp: bad redirect location %q: %w", loc, err)}
 	}
 	next := &http.Request{Method: method, URL: u, Header: req.Header.Clone()}
 	next.Header.Del("Cookie") // the jar gives the new URL its own

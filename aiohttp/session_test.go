@@ -833,8 +833,11 @@ func TestURLCredentials(t *testing.T) {
 	}), false)
 	home := newServer(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		auths <- r.URL.Path + " " + r.Header.Get("Authorization")
-		if r.URL.Path == "/leave" {
+		switch r.URL.Path {
+		case "/leave":
 			http.Redirect(w, r, strings.Replace(away.URL, "127.0.0.1", "localhost", 1)+"/landing", http.StatusFound)
+		case "/missing":
+			http.NotFound(w, r)
 		}
 	}), false)
 	withUser := strings.Replace(home.URL, "http://", "http://ann:pa%20ss@", 1)
@@ -865,6 +868,19 @@ func TestURLCredentials(t *testing.T) {
 		for _, want := range []string{"/a " + basic, "/b Bearer own", "/leave " + basic, "away "} {
 			if got := <-auths; got != want {
 				t.Errorf("the server saw %q; want %q", got, want)
+			}
+		}
+		// Errors name the URL without its password.
+		resp, err := s.Get(ctx, withUser+"/missing")
+		if err != nil {
+			return err
+		}
+		resp.Close()
+		<-auths
+		_, dialErr := s.Get(ctx, "http://ann:pa%20ss@127.0.0.1:1/")
+		for _, err := range []error{resp.CheckStatus(), dialErr} {
+			if err == nil || strings.Contains(err.Error(), "pa%20ss") || strings.Contains(err.Error(), "pa ss") {
+				t.Errorf("error %v; want one without the password", err)
 			}
 		}
 		return nil
