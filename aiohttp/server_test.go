@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -416,6 +417,36 @@ func TestHijackAfterWrite(t *testing.T) {
 	}
 	if b, _ := io.ReadAll(resps[0].Body); resps[0].StatusCode != 200 || string(b) != "before;after;" {
 		t.Errorf("status %d, body %q; want 200 and what was written before the hijack, then after", resps[0].StatusCode, b)
+	}
+}
+
+// TestPlainHTTPToTLSPort: a plain HTTP request to a TLS server gets
+// net/http's answer, which says what went wrong; other bytes that are not
+// TLS just close the connection, as with net/http.
+func TestPlainHTTPToTLSPort(t *testing.T) {
+	cert := testCert(t)
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "hi") })
+	ref := httptest.NewUnstartedServer(h)
+	ref.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	ref.Config.ErrorLog = log.New(io.Discard, "", 0)
+	ref.StartTLS()
+	defer ref.Close()
+	addr := startServer(t, &aiohttp.Server{Handler: h, TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}}})
+	read := func(addr, raw string) string {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		io.WriteString(c, raw)
+		b, _ := io.ReadAll(c)
+		return string(b)
+	}
+	for _, raw := range []string{"GET / HTTP/1.1\r\nHost: x\r\n\r\n", "POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n", "hello, not TLS\r\n\r\n"} {
+		if got, want := read(addr, raw), read(ref.Listener.Addr().String(), raw); got != want {
+			t.Errorf("%q: aio answered %q, net/http %q", raw, got, want)
+		}
 	}
 }
 

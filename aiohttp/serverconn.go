@@ -221,6 +221,16 @@ func (c *serverConn) deadline(d time.Duration) time.Time {
 	return c.sv.loop.Now().Add(d)
 }
 
+// looksLikeHTTP says whether the first 5 bytes a TLS server read are the
+// start of a plain HTTP request (net/http's test).
+func looksLikeHTTP(hdr [5]byte) bool {
+	switch string(hdr[:]) {
+	case "GET /", "HEAD ", "POST ", "PUT /", "OPTIO":
+		return true
+	}
+	return false
+}
+
 // serve is the connection's task: requests, one after the other, until the
 // connection or the server closes.
 func (c *serverConn) serve(ctx context.Context) error {
@@ -234,11 +244,17 @@ func (c *serverConn) serve(ctx context.Context) error {
 		handshake := func(ctx context.Context) error {
 			c.nc.SetContext(ctx)
 			defer c.nc.SetContext(nil)
-			return c.tc.Handshake()
+			err := c.tc.Handshake()
+			var rhe tls.RecordHeaderError
+			if errors.As(err, &rhe) && rhe.Conn != nil && looksLikeHTTP(rhe.RecordHeader) {
+				// Plain HTTP to the TLS port: say so, as net/http does.
+				io.WriteString(rhe.Conn, "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n")
+			}
+			return err
 		}
 		err := aio.TimeoutAt(ctx, c.deadline(firstNonZero(srv.ReadHeaderTimeout, srv.ReadTimeout)), handshake)
 		if err != nil {
-			return nil // a client that cannot speak TLS: nothing to answer
+			return nil // a client that cannot speak TLS: nothing more to answer
 		}
 	}
 	for {
