@@ -47,7 +47,10 @@
 //
 // Shutdown, step by step: the listeners close; idle keep-alive connections
 // close at once; each request in flight runs to its end, its response says
-// "Connection: close", and its connection closes after it; Shutdown returns
+// "Connection: close", and its connection closes after it; each WebSocket
+// gets a close frame with 1001 Going Away, and its handler returns once
+// Receive reports the peer's answer (net/http leaves hijacked connections
+// to RegisterOnShutdown, which aio's Server does not have); Shutdown returns
 // when none is left, or, when its context ends first, closes the rest (their
 // handlers are cancelled) and returns the context's error. Under aio.Run,
 // SIGINT and SIGTERM cancel main: a Serve whose context is cancelled does the

@@ -87,10 +87,13 @@ type Server struct {
 // serving is one call of Serve: a listener on a loop and the connections it
 // accepted. Its fields but done belong to the loop's goroutine.
 type serving struct {
-	srv      *Server
-	loop     *aio.Loop
-	ln       *aionet.Listener
-	conns    map[*serverConn]struct{}
+	srv   *Server
+	loop  *aio.Loop
+	ln    *aionet.Listener
+	conns map[*serverConn]struct{}
+	// sockets are the connections upgraded to a WebSocket whose handlers
+	// run: Shutdown closes them with Going Away and waits for them.
+	sockets  map[*serverConn]struct{}
 	shutting bool          // no new connection; idle ones close
 	done     chan struct{} // closed once shutting and no connection is left
 	doneSet  bool
@@ -205,7 +208,8 @@ func (srv *Server) serve(ctx context.Context, ln *aionet.Listener, tlsConfig *tl
 	if tlsConfig != nil {
 		tlsConfig = http1Only(tlsConfig)
 	}
-	sv := &serving{srv: srv, loop: l, ln: ln, conns: make(map[*serverConn]struct{}), done: make(chan struct{})}
+	sv := &serving{srv: srv, loop: l, ln: ln, conns: make(map[*serverConn]struct{}),
+		sockets: make(map[*serverConn]struct{}), done: make(chan struct{})}
 	srv.mu.Lock()
 	if srv.closed.Load() {
 		srv.mu.Unlock()
@@ -278,6 +282,25 @@ func (sv *serving) beginShutdown() {
 			c.abort()
 		}
 	}
+	for c := range sv.sockets {
+		c.ws.goAway()
+	}
+	sv.checkDone()
+}
+
+// addSocket counts c, upgraded to a WebSocket, among the connections
+// Shutdown waits for; one upgraded while shutting down is told to go away.
+func (sv *serving) addSocket(c *serverConn) {
+	delete(sv.conns, c)
+	sv.sockets[c] = struct{}{}
+	if sv.shutting {
+		c.ws.goAway()
+	}
+}
+
+// dropSocket forgets c, whose WebSocket handler returned.
+func (sv *serving) dropSocket(c *serverConn) {
+	delete(sv.sockets, c)
 	sv.checkDone()
 }
 
@@ -287,12 +310,18 @@ func (sv *serving) closeAll() {
 	for c := range sv.conns {
 		c.abort()
 	}
+	for c := range sv.sockets {
+		c.ws.c.Close()
+		if c.scope != nil {
+			c.scope.Cancel("server closed")
+		}
+	}
 	sv.checkDone()
 }
 
 // checkDone closes done once shutting down with no connection left.
 func (sv *serving) checkDone() {
-	if sv.shutting && len(sv.conns) == 0 && !sv.doneSet {
+	if sv.shutting && len(sv.conns) == 0 && len(sv.sockets) == 0 && !sv.doneSet {
 		sv.doneSet = true
 		close(sv.done)
 		sv.srv.mu.Lock()
@@ -304,8 +333,11 @@ func (sv *serving) checkDone() {
 // Shutdown shuts the server down gracefully, on every loop it serves from:
 // it stops accepting, closes the idle connections, and waits until the
 // requests in flight have been answered and their connections closed. If
-// ctx ends first, it closes what is left and returns ctx's error. Hijacked
-// connections (WebSockets) are not waited for: their handlers own them.
+// ctx ends first, it closes what is left and returns ctx's error.
+// WebSockets (Upgrade's) get a close frame with 1001 Going Away and are
+// waited for like requests in flight: their handlers return once Receive
+// reports the close. Other hijacked connections are not waited for: their
+// handlers own them.
 //
 // Any goroutine may call Shutdown; from a task, it awaits rather than block
 // the loop.
@@ -326,8 +358,9 @@ func (srv *Server) Shutdown(ctx context.Context) error {
 }
 
 // Close closes the server at once, on every loop it serves from: its
-// listeners and every connection but hijacked ones. Requests in flight are
-// cancelled. Any goroutine may call it; it does not wait.
+// listeners and every connection, WebSockets included, but other hijacked
+// ones. Requests in flight and WebSocket handlers are cancelled. Any
+// goroutine may call it; it does not wait.
 func (srv *Server) Close() error {
 	for _, sv := range srv.stop() {
 		sv.loop.CallSoonThreadsafe(sv.closeAll)

@@ -46,6 +46,7 @@ type serverConn struct {
 	rdl, wdl   time.Time       // read and write deadlines on the loop's clock; zero: none
 	werr       error           // the first write error: the connection is done
 	hijacked   bool
+	upgrading  bool // in Upgrade: a Hijack is a WebSocket's
 	aborted    bool
 	lastPOST   bool
 	scope      *aio.TimeoutScope           // r.Context()'s scope, while the handler runs
@@ -625,6 +626,10 @@ func (w *response) run(ctx context.Context) error {
 		if p := recover(); p != nil {
 			w.panicked(ctx, p)
 		}
+		if c.ws != nil {
+			c.ws.closeWith(CloseNormal, "")
+			c.sv.dropSocket(c)
+		}
 		// net/http cancels the request's context once ServeHTTP returns:
 		// what the handler spawned with it stops too.
 		c.scope.Cancel("handler returned")
@@ -641,10 +646,7 @@ func (w *response) run(ctx context.Context) error {
 	// req.Trailer at the end.
 	*w.req = *w.req.WithContext(ctx)
 	h.ServeHTTP(w, w.req)
-	switch {
-	case c.ws != nil:
-		c.ws.closeWith(CloseNormal, "")
-	case !c.hijacked:
+	if !c.hijacked {
 		w.finish()
 	}
 	return nil

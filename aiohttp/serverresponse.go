@@ -352,8 +352,10 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		c.nc = c.s.Conn()
 		nc = c.nc
 	}
-	delete(c.sv.conns, c)
-	c.sv.checkDone()
+	if !c.upgrading { // Upgrade counts it as a WebSocket instead
+		delete(c.sv.conns, c)
+		c.sv.checkDone()
+	}
 	br := c.br
 	c.br = nil
 	return nc, bufio.NewReadWriter(br, bufio.NewWriter(nc)), nil

@@ -193,13 +193,21 @@ func Upgrade(w http.ResponseWriter, r *http.Request, opts *WebSocketOptions) (*W
 		EnableCompression: opts.Compression,
 		HandshakeTimeout:  opts.HandshakeTimeout,
 	}
+	resp := unwrapResponse(w)
+	if resp != nil {
+		resp.c.upgrading = true
+	}
 	c, err := up.Upgrade(w, r, nil)
+	if resp != nil {
+		resp.c.upgrading = false
+	}
 	if err != nil {
 		return nil, err
 	}
 	ws := newWebSocket(r.Context(), c, opts.maxMessageSize())
-	if resp := unwrapResponse(w); resp != nil {
+	if resp != nil {
 		resp.c.ws = ws // closed when the handler returns, as aiohttp does
+		resp.c.sv.addSocket(resp.c)
 	}
 	return ws, nil
 }
@@ -401,6 +409,17 @@ func (ws *WebSocket) Close(ctx context.Context, code int, reason string) error {
 			return nil // the peer hung up without its close frame
 		}
 	}
+}
+
+// goAway starts the close handshake with 1001 Going Away, for a server
+// that shuts down: the peer's answer ends Receive with a CloseError, and
+// the handler returns.
+func (ws *WebSocket) goAway() {
+	if ws.closing {
+		return
+	}
+	ws.closing = true
+	ws.control(websocket.CloseMessage, websocket.FormatCloseMessage(CloseGoingAway, "server shutting down"))
 }
 
 // closeWith sends a close frame and closes the connection, from a task of

@@ -308,3 +308,57 @@ func TestTLSHandshakeTimeout(t *testing.T) {
 		return nil
 	})
 }
+
+// TestWebSocketShutdown: Shutdown sends each WebSocket a close frame with
+// 1001 Going Away, and returns once its handler has returned; Close closes
+// them at once.
+func TestWebSocketShutdown(t *testing.T) {
+	for _, graceful := range []bool{true, false} {
+		aiotest.Run(t, func(ctx context.Context) error {
+			ended := aio.NewFuture[error](ctx)
+			srv := &aiohttp.Server{Handler: wsEcho(ended, nil)}
+			base, _ := serveTask(t, ctx, srv)
+			defer stopServer(ctx, srv)
+			ws, _, err := (&aiohttp.Session{}).WebSocket(ctx, wsURL(base), nil)
+			if err != nil {
+				return err
+			}
+			defer ws.Close(ctx, aiohttp.CloseNormal, "")
+			if err := ws.SendText(ctx, "hi"); err != nil {
+				return err
+			}
+			if _, err := ws.Receive(ctx); err != nil {
+				return err
+			}
+			var shutdown *aio.Task[struct{}]
+			if graceful {
+				shutdown = aio.Go(ctx, srv.Shutdown)
+			} else {
+				srv.Close()
+			}
+			var m aiohttp.Message
+			err = aio.Timeout(ctx, time.Minute, func(ctx context.Context) error {
+				m, err = ws.Receive(ctx)
+				return err
+			})
+			var ce *aiohttp.CloseError
+			switch {
+			case errors.Is(err, context.DeadlineExceeded):
+				t.Errorf("graceful=%v: the client heard nothing for a minute", graceful)
+			case graceful && (!errors.As(err, &ce) || ce.Code != aiohttp.CloseGoingAway):
+				t.Errorf("Receive after Shutdown = %v, %q; want a close with 1001 Going Away", err, m.Data)
+			case !graceful && err == nil:
+				t.Errorf("Receive after Close = %q; want an error", m.Data)
+			}
+			if graceful {
+				if _, err := shutdown.Await(ctx); err != nil {
+					t.Errorf("Shutdown: %v", err)
+				}
+				if !ended.Done() {
+					t.Errorf("Shutdown returned before the WebSocket's handler")
+				}
+			}
+			return nil
+		})
+	}
+}
