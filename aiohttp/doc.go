@@ -24,9 +24,11 @@
 // Every call that waits takes a context: its cancellation or a timeout scope
 // (aio.Timeout) ends the wait, and the connection is then closed rather than
 // reused. HTTP proxies are supported (requests in the absolute form, https
-// through CONNECT tunnels). Not included: HTTP/2 (aiohttp has none either),
-// SOCKS proxies, and Expect: 100-continue handshakes (the body is sent with
-// the headers).
+// through CONNECT tunnels). A request with "Expect: 100-continue" and a body
+// sends the body after the server's "100 Continue", or after a second
+// without an answer (as net/http's DefaultTransport); a final answer instead
+// is the response, and the body is not sent. Not included: HTTP/2 (aiohttp
+// has none either) and SOCKS proxies.
 //
 // # Server
 //

@@ -2,6 +2,7 @@ package aiohttp
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
 	"encoding/base64"
@@ -12,6 +13,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"golang.org/x/net/http/httpguts"
 
 	"github.com/aio-go/aio"
 	"github.com/aio-go/aio/aionet"
@@ -297,10 +300,21 @@ func (c *conn) exchange(ctx context.Context, req *http.Request) (*Response, erro
 		}
 		write = out.WriteProxy
 	}
-	if err := write(c.bw); err != nil {
-		return nil, c.failed(fmt.Errorf("aiohttp: writing request: %w", err))
+	var waiting *continueBody
+	if out.Body != nil && out.Body != http.NoBody && httpguts.HeaderValuesContainsToken(out.Header["Expect"], "100-continue") &&
+		(out.ContentLength > 0 || !lacksBody(out.Method)) {
+		// (A body of unknown length on a GET and the like is probed by
+		// Request.Write from a goroutine of its own: not this body, which
+		// waits on the loop.)
+		waiting = &continueBody{c: c, ctx: ctx, req: req, body: out.Body}
+		out.Body = waiting
 	}
-	if err := c.bw.Flush(); err != nil {
+	err := write(c.bw)
+	refused := waiting != nil && waiting.refused
+	if err == nil || refused { // refused: the answer came instead of "100 Continue"
+		err = c.bw.Flush()
+	}
+	if err != nil {
 		return nil, c.failed(fmt.Errorf("aiohttp: writing request: %w", err))
 	}
 	for {
@@ -333,8 +347,95 @@ func (c *conn) exchange(ctx context.Context, req *http.Request) (*Response, erro
 		if resp.StatusCode >= 100 && resp.StatusCode < 200 && resp.StatusCode != http.StatusSwitchingProtocols {
 			continue
 		}
+		if refused {
+			resp.Close = true // the server may still wait for the body it was not sent
+		}
 		return newResponse(c, ctx, req, resp, gz), nil
 	}
+}
+
+// expectContinueTimeout is how long a request with "Expect: 100-continue"
+// and a body waits for the server's "100 Continue" before it sends the body
+// anyway (net/http's DefaultTransport waits as long).
+const expectContinueTimeout = time.Second
+
+// continueBody is the body of a request that asked "Expect: 100-continue":
+// before its first byte goes out, the header is sent and the server's
+// answer awaited, for expectContinueTimeout at most. "100 Continue", or no
+// answer in time, lets the body go; a final answer instead (417, 401, a
+// redirect) ends the body unsent: that answer is the response, and the
+// connection closes after it.
+type continueBody struct {
+	c       *conn
+	ctx     context.Context
+	req     *http.Request
+	body    io.Reader
+	asked   bool
+	refused bool
+}
+
+// lacksBody says whether requests of method usually have no body, the
+// methods whose bodies of unknown length net/http's Request.Write probes.
+func lacksBody(method string) bool {
+	switch method {
+	case "GET", "HEAD", "DELETE", "OPTIONS", "PROPFIND", "SEARCH":
+		return true
+	}
+	return false
+}
+
+// errNotContinued ends the write of a body the server answered before
+// it asked for it.
+var errNotContinued = errors.New("aiohttp: the server answered before asking for the body")
+
+func (b *continueBody) Read(p []byte) (int, error) {
+	if !b.asked {
+		b.asked = true
+		b.refused = b.answeredFirst()
+	}
+	if b.refused {
+		return 0, errNotContinued
+	}
+	return b.body.Read(p)
+}
+
+func (b *continueBody) Close() error {
+	if c, ok := b.body.(io.Closer); ok {
+		return c.Close()
+	}
+	return nil
+}
+
+// answeredFirst sends the header and waits for the server's first answer:
+// true if it is a final one, which the body must not follow. A "100
+// Continue" is read here; any other answer is left for the exchange.
+func (b *continueBody) answeredFirst() bool {
+	c := b.c
+	if c.bw.Flush() != nil {
+		return false // the body's write fails the same way
+	}
+	var line []byte
+	err := aio.Timeout(b.ctx, expectContinueTimeout, func(ctx context.Context) error {
+		c.nc.SetContext(ctx)
+		defer c.nc.SetContext(b.ctx)
+		var err error
+		line, err = c.br.Peek(len("HTTP/1.1 100"))
+		return err
+	})
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && b.ctx.Err() == nil:
+		return false // no answer in time: send the body
+	case err != nil:
+		return true // the exchange's read reports what went wrong
+	case bytes.HasPrefix(line, []byte("HTTP/1.")) && string(line[9:]) == "100":
+		resp, err := http.ReadResponse(c.br, b.req) // the 100 Continue itself
+		if err != nil {
+			return true
+		}
+		resp.Body.Close()
+		return false
+	}
+	return true
 }
 
 // errHeaderLimit is the error of a response whose headers run over the

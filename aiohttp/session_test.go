@@ -956,3 +956,92 @@ func TestBaseURLAndMethods(t *testing.T) {
 		return nil
 	})
 }
+
+// TestExpectContinue: a request with "Expect: 100-continue" sends its body
+// after the server's "100 Continue", not after a final answer (which is the
+// response, on a connection that then closes), and after a second of
+// silence from a server that ignores the expectation.
+func TestExpectContinue(t *testing.T) {
+	aiotest.Run(t, func(ctx context.Context) error {
+		loop := aio.LoopOf(ctx)
+		srv := &aiohttp.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			b, _ := io.ReadAll(r.Body) // the server sends "100 Continue" at the first read
+			fmt.Fprintf(w, "got %s", b)
+		})}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+
+		// A raw server: answers at once with 417, or never before the body.
+		ln, err := aionet.Listen(ctx, "tcp", "127.0.0.1:0")
+		if err != nil {
+			return err
+		}
+		defer ln.Close()
+		seen := aio.NewQueue[string](2) // what the raw server read after the head, per connection
+		aio.Go(ctx, func(ctx context.Context) error {
+			for {
+				s, err := ln.Accept(ctx)
+				if err != nil {
+					return nil
+				}
+				aio.Go(ctx, func(ctx context.Context) error {
+					defer s.Close()
+					var in []byte
+					buf := make([]byte, 512)
+					for !bytes.Contains(in, []byte("\r\n\r\n")) {
+						n, err := s.Read(ctx, buf)
+						if err != nil {
+							return nil
+						}
+						in = append(in, buf[:n]...)
+					}
+					_, body, _ := bytes.Cut(in, []byte("\r\n\r\n"))
+					if bytes.Contains(in, []byte("/refuse")) {
+						s.Write([]byte("HTTP/1.1 417 Expectation Failed\r\nContent-Length: 0\r\n\r\n"))
+					}
+					for len(body) < len("payload") {
+						n, err := s.Read(ctx, buf)
+						if err != nil {
+							break
+						}
+						body = append(body, buf[:n]...)
+					}
+					seen.Put(ctx, string(body))
+					s.Write([]byte("HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nlate"))
+					return nil
+				})
+			}
+		}, aio.WithName("raw server"))
+		raw := "http://" + ln.Addr().String()
+
+		s := &aiohttp.Session{}
+		defer s.Close()
+		post := func(url string) (int, string, time.Duration, error) {
+			req, _ := http.NewRequest("POST", url, strings.NewReader("payload"))
+			req.Header.Set("Expect", "100-continue")
+			start := loop.Now()
+			resp, err := s.Do(ctx, req)
+			if err != nil {
+				return 0, "", 0, err
+			}
+			text, err := resp.Text(ctx)
+			return resp.StatusCode, text, loop.Now().Sub(start), err
+		}
+		if code, text, took, err := post(base + "/upload"); err != nil || code != 200 || text != "got payload" || took != 0 {
+			t.Errorf("after 100 Continue: %d %q in %v, %v; want 200 \"got payload\" at once", code, text, took, err)
+		}
+		if code, _, took, err := post(raw + "/refuse"); err != nil || code != 417 || took != 0 {
+			t.Errorf("answered first: %d in %v, %v; want the 417 at once", code, took, err)
+		}
+		if body, _ := seen.Get(ctx); body != "" {
+			t.Errorf("after the 417 the client sent %q; want no body", body)
+		}
+		if code, text, took, err := post(raw + "/silent"); err != nil || code != 200 || text != "late" || took != time.Second {
+			t.Errorf("no answer: %d %q in %v, %v; want the body sent after 1s and 200 \"late\"", code, text, took, err)
+		}
+		if body, _ := seen.Get(ctx); body != "payload" {
+			t.Errorf("the silent server read %q; want the body", body)
+		}
+		return nil
+	})
+}
