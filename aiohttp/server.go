@@ -196,6 +196,9 @@ func (srv *Server) Serve(ctx context.Context, ln *aionet.Listener) error {
 }
 
 func (srv *Server) serve(ctx context.Context, ln *aionet.Listener, tlsConfig *tls.Config) error {
+	if ln == nil {
+		return errors.New("aiohttp: Serve needs a listener, got nil")
+	}
 	l := aio.LoopOf(ctx)
 	if l == nil {
 		ln.Close()

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"iter"
 	"net"
 	"net/http"
@@ -184,6 +185,10 @@ func (ws *WebSocket) control(kind int, data []byte) {
 // WebSocketResponse.prepare), from inside a handler of a Server. If it fails,
 // it has answered the request with an error status.
 func Upgrade(w http.ResponseWriter, r *http.Request, opts *WebSocketOptions) (*WebSocket, error) {
+	if aio.LoopOf(r.Context()) == nil { // a handler under net/http's server, say
+		http.Error(w, "WebSocket upgrade outside an aio loop", http.StatusInternalServerError)
+		return nil, fmt.Errorf("aiohttp: Upgrade needs a request served from a loop (aiohttp.Server): %w", aio.ErrNoTask)
+	}
 	if opts == nil {
 		opts = &WebSocketOptions{}
 	}

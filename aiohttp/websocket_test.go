@@ -362,3 +362,33 @@ func TestWebSocketShutdown(t *testing.T) {
 		})
 	}
 }
+
+// TestUpgradeOffTheLoop: Upgrade in a handler that net/http's server runs
+// (no loop) fails with aio.ErrNoTask and answers 500, rather than hand back
+// a WebSocket nothing can read.
+func TestUpgradeOffTheLoop(t *testing.T) {
+	errs := make(chan error, 1)
+	ref := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := aiohttp.Upgrade(w, r, nil)
+		if ws != nil {
+			err = errors.New("got a WebSocket")
+		}
+		errs <- err
+	}))
+	defer ref.Close()
+	req, _ := http.NewRequest("GET", ref.URL, nil)
+	for k, v := range map[string]string{"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="} {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := <-errs; !errors.Is(err, aio.ErrNoTask) || resp.StatusCode != http.StatusInternalServerError {
+		t.Errorf("Upgrade off the loop: %v, status %d; want aio.ErrNoTask and 500", err, resp.StatusCode)
+	}
+	if err := (&aiohttp.Server{}).Serve(context.Background(), nil); err == nil {
+		t.Errorf("Serve with a nil listener succeeded")
+	}
+}
