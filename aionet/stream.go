@@ -294,6 +294,9 @@ func (s *Stream) WaitReadable(ctx context.Context) error {
 // ends first, it returns an *IncompleteReadError with what there was. The
 // slice is the stream's own until the next read: copy it to keep it.
 func (s *Stream) ReadExactly(ctx context.Context, n int) ([]byte, error) {
+	if n < 0 {
+		return nil, fmt.Errorf("aionet: ReadExactly of %d bytes, fewer than none", n)
+	}
 	for s.Buffered() < n {
 		if s.eof {
 			partial := append([]byte(nil), s.consume(s.Buffered())...)

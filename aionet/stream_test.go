@@ -175,6 +175,9 @@ func TestReaderBoundaries(t *testing.T) {
 		if b, err := c.ReadUntil(ctx, []byte("---")); string(b) != "xx---" || err != nil {
 			t.Errorf("ReadUntil(---) = %q %v", b, err)
 		}
+		if b, err := c.ReadExactly(ctx, -1); err == nil || b != nil {
+			t.Errorf("ReadExactly(-1) = %q %v; want an error", b, err)
+		}
 		if b, err := c.ReadExactly(ctx, 4); string(b) != "yyab" || err != nil {
 			t.Errorf("ReadExactly(4) = %q %v", b, err)
 		}
