@@ -9,6 +9,7 @@ import (
 	"iter"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 	"unicode/utf8"
 
@@ -232,22 +233,39 @@ func unwrapResponse(w http.ResponseWriter) *response {
 	}
 }
 
-// WebSocket opens a WebSocket connection to url, ws:// or wss:// (aiohttp's
-// ClientSession.ws_connect), on a connection of its own: WebSockets are not
-// pooled. The response is the server's answer to the handshake; on a failed
-// handshake it is returned with the error when there was one.
-func (s *Session) WebSocket(ctx context.Context, url string, opts *WebSocketOptions) (*WebSocket, *http.Response, error) {
+// WebSocket opens a WebSocket connection to rawURL, ws:// or wss:// (or
+// http:// and https://, or relative to the session's BaseURL), as aiohttp's
+// ClientSession.ws_connect, on a connection of its own: WebSockets are not
+// pooled. It goes through the session's Proxy (a CONNECT tunnel), with its
+// Header, Jar and TLSConfig. The response is the server's answer to the
+// handshake; on a failed handshake it is returned with the error when there
+// was one.
+func (s *Session) WebSocket(ctx context.Context, rawURL string, opts *WebSocketOptions) (*WebSocket, *http.Response, error) {
 	if err := s.bind(ctx); err != nil {
 		return nil, nil, err
 	}
 	if opts == nil {
 		opts = &WebSocketOptions{}
 	}
+	target, err := s.webSocketURL(rawURL)
+	if err != nil {
+		return nil, nil, err
+	}
 	var tlsConfig *tls.Config
 	if s.TLSConfig != nil {
 		tlsConfig = http1Only(s.TLSConfig) // the handshake is HTTP/1.1
 	}
 	d := websocket.Dialer{
+		Proxy: func(req *http.Request) (*url.URL, error) {
+			if s.Proxy == nil {
+				return nil, nil
+			}
+			proxy, err := s.Proxy(req) // req's URL is the http(s) form, as for requests
+			if err == nil && proxy != nil && proxy.Scheme != "http" {
+				return nil, fmt.Errorf("aiohttp: unsupported proxy scheme %q", proxy.Scheme)
+			}
+			return proxy, err
+		},
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			st, err := aionet.Dial(ctx, network, addr)
 			if err != nil {
@@ -268,11 +286,34 @@ func (s *Session) WebSocket(ctx context.Context, url string, opts *WebSocketOpti
 	for k, vv := range opts.Header {
 		header[k] = vv
 	}
-	c, resp, err := d.DialContext(ctx, url, header)
+	c, resp, err := d.DialContext(ctx, target, header)
 	if err != nil {
 		return nil, resp, err
 	}
 	return newWebSocket(ctx, c, opts.maxMessageSize()), resp, nil
+}
+
+// webSocketURL resolves a relative URL against the session's BaseURL, and
+// gives an http(s) URL its ws(s) form, as aiohttp's ws_connect takes both.
+func (s *Session) webSocketURL(rawURL string) (string, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return "", err
+	}
+	if s.BaseURL != "" && !u.IsAbs() {
+		base, err := url.Parse(s.BaseURL)
+		if err != nil {
+			return "", fmt.Errorf("aiohttp: bad BaseURL %q: %w", s.BaseURL, err)
+		}
+		u = base.ResolveReference(u)
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	}
+	return u.String(), nil
 }
 
 func cmpDuration(d, def time.Duration) time.Duration {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -391,4 +392,48 @@ func TestUpgradeOffTheLoop(t *testing.T) {
 	if err := (&aiohttp.Server{}).Serve(context.Background(), nil); err == nil {
 		t.Errorf("Serve with a nil listener succeeded")
 	}
+}
+
+// TestWebSocketURLsAndProxy: Session.WebSocket takes an http URL or one
+// relative to the session's BaseURL, and goes through the session's proxy
+// (a CONNECT tunnel), which must be an http one.
+func TestWebSocketURLsAndProxy(t *testing.T) {
+	proxy, _, tunnels, _ := proxyServer(t)
+	run(t, func(ctx context.Context) error {
+		ended := aio.NewFuture[error](ctx)
+		srv := &aiohttp.Server{Handler: wsEcho(ended, nil)}
+		base, _ := serveTask(t, ctx, srv)
+		defer stopServer(ctx, srv)
+		for _, tc := range []struct {
+			name string
+			s    *aiohttp.Session
+			url  string
+		}{
+			{"http URL", &aiohttp.Session{}, base + "/"},
+			{"relative to BaseURL", &aiohttp.Session{BaseURL: base + "/api/"}, "chat"},
+			{"through the proxy", &aiohttp.Session{Proxy: http.ProxyURL(proxy)}, wsURL(base)},
+		} {
+			ws, _, err := tc.s.WebSocket(ctx, tc.url, nil)
+			if err != nil {
+				t.Errorf("%s: %v", tc.name, err)
+				continue
+			}
+			if err := ws.SendText(ctx, tc.name); err != nil {
+				return err
+			}
+			if m, err := ws.Receive(ctx); err != nil || m.Text() != tc.name {
+				t.Errorf("%s: echo %q %v", tc.name, m.Data, err)
+			}
+			ws.Close(ctx, aiohttp.CloseNormal, "")
+			tc.s.Close()
+		}
+		if n := tunnels.Load(); n != 1 {
+			t.Errorf("the proxy opened %d tunnels; want 1", n)
+		}
+		socks := &aiohttp.Session{Proxy: http.ProxyURL(&url.URL{Scheme: "socks5", Host: "127.0.0.1:1"})}
+		if _, _, err := socks.WebSocket(ctx, wsURL(base), nil); err == nil || !strings.Contains(err.Error(), "unsupported proxy scheme") {
+			t.Errorf("a socks5 proxy: %v", err)
+		}
+		return nil
+	})
 }
