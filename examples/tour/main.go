@@ -936,7 +936,7 @@ func chat(ctx context.Context) error {
 	names := []string{"alice", "bob", "carol"}
 	clients := make([]*aiohttp.WebSocket, len(names))
 	for i, name := range names {
-		ws, _, err := session.WebSocket(ctx, "ws"+strings.TrimPrefix(site, "http")+"/chat/"+name, nil)
+		ws, _, err := session.WebSocket(ctx, site+"/chat/"+name, nil)
 		if err != nil {
 			return err
 		}
