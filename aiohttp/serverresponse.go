@@ -287,12 +287,18 @@ func (w *response) FlushError() error {
 	if !w.wroteHeader {
 		w.WriteHeader(http.StatusOK)
 	}
+	w.sendBuffered()
+	return c.flush()
+}
+
+// sendBuffered sends the header, if not yet sent, with the body bytes the
+// response held back for it.
+func (w *response) sendBuffered() {
 	if !w.headerSent {
 		w.sendHeader(w.buf)
 		w.writeBody(w.buf)
 		w.buf = w.buf[:0]
 	}
-	return c.flush()
 }
 
 // SetReadDeadline sets the deadline for reading the request body, on the
@@ -335,10 +341,8 @@ func (w *response) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 	if c.hijacked {
 		return nil, nil, http.ErrHijacked
 	}
-	if w.wroteHeader && !w.headerSent { // as net/http: what was written goes first
-		w.sendHeader(w.buf)
-		w.writeBody(w.buf)
-		w.buf = w.buf[:0]
+	if w.wroteHeader { // as net/http: what was written goes first
+		w.sendBuffered()
 	}
 	if err := c.flush(); err != nil {
 		return nil, nil, err

@@ -175,18 +175,30 @@ func (s *Session) Do(ctx context.Context, req *http.Request) (*Response, error) 
 	return s.do(ctx, req)
 }
 
+// resolve returns u resolved against the session's BaseURL, or u itself
+// when it is absolute or there is no BaseURL.
+func (s *Session) resolve(u *url.URL) (*url.URL, error) {
+	if s.BaseURL == "" || u.IsAbs() {
+		return u, nil
+	}
+	base, err := url.Parse(s.BaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("aiohttp: bad BaseURL %q: %w", s.BaseURL, err)
+	}
+	return base.ResolveReference(u), nil
+}
+
 func (s *Session) do(ctx context.Context, req *http.Request) (*Response, error) {
 	if req.URL == nil {
 		return nil, errors.New("aiohttp: request has no URL")
 	}
-	if s.BaseURL != "" && !req.URL.IsAbs() {
-		base, err := url.Parse(s.BaseURL)
-		if err != nil {
-			return nil, fmt.Errorf("aiohttp: bad BaseURL %q: %w", s.BaseURL, err)
-		}
+	u, err := s.resolve(req.URL)
+	if err != nil {
+		return nil, err
+	}
+	if u != req.URL {
 		r := *req
-		r.URL = base.ResolveReference(req.URL)
-		r.Host = ""
+		r.URL, r.Host = u, ""
 		req = &r
 	}
 	if err := checkRequest(req, s.Header); err != nil {

@@ -300,12 +300,8 @@ func (s *Session) webSocketURL(rawURL string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if s.BaseURL != "" && !u.IsAbs() {
-		base, err := url.Parse(s.BaseURL)
-		if err != nil {
-			return "", fmt.Errorf("aiohttp: bad BaseURL %q: %w", s.BaseURL, err)
-		}
-		u = base.ResolveReference(u)
+	if u, err = s.resolve(u); err != nil {
+		return "", err
 	}
 	switch u.Scheme {
 	case "http":
